@@ -1,0 +1,207 @@
+//! Public keys: read from PEM (PKIX `PUBLIC KEY`, also PKCS#1 `RSA PUBLIC KEY`),
+//! written as PKIX PEM like cosign's `cosign.pub`, and used to check signatures.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use sha2::{Digest as _, Sha256};
+use signature::hazmat::PrehashVerifier;
+use spki::{DecodePublicKey, EncodePublicKey};
+
+use crate::error::{KeyError, SignatureError};
+
+/// A public key that can check cosign signatures.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PublicKey {
+    /// ECDSA on NIST P-256.
+    EcdsaP256(p256::ecdsa::VerifyingKey),
+    /// ECDSA on NIST P-384.
+    EcdsaP384(p384::ecdsa::VerifyingKey),
+    /// RSA (PKCS#1 v1.5 signatures with SHA-256).
+    Rsa(Box<rsa::PublicKey>),
+    /// Ed25519.
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({}, {})", self.kind(), self.hint())
+    }
+}
+
+impl PublicKey {
+    /// Reads a PEM public key: `PUBLIC KEY` (PKIX) or `RSA PUBLIC KEY` (PKCS#1).
+    pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem)
+            .map_err(|e| KeyError::Malformed(format!("not a PEM public key ({e})")))?;
+        match label {
+            "PUBLIC KEY" => Self::from_spki_der(&der),
+            "RSA PUBLIC KEY" => {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                rsa::PublicKey::from_pkcs1_der(&der)
+                    .map(|k| Self::Rsa(Box::new(k)))
+                    .map_err(|e| KeyError::Malformed(format!("invalid PKCS#1 RSA public key: {e}")))
+            }
+            "CERTIFICATE" => Err(KeyError::Unsupported(
+                "a certificate was given where a public key is expected; keyless verification is not available yet"
+                    .into(),
+            )),
+            l if l.contains("PRIVATE KEY") => Err(KeyError::Unsupported(format!(
+                "PEM type {l:?} is a private key; verification needs the public key (signet public-key --key …)"
+            ))),
+            other => Err(KeyError::Unsupported(format!("PEM type {other:?} is not a public key"))),
+        }
+    }
+
+    /// Reads a DER `SubjectPublicKeyInfo`.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::EcdsaP256(k));
+        }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::EcdsaP384(k));
+        }
+        if let Ok(k) = rsa::PublicKey::from_public_key_der(der) {
+            return Ok(Self::Rsa(Box::new(k)));
+        }
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::Ed25519(k));
+        }
+        match spki::SubjectPublicKeyInfoRef::try_from(der) {
+            Ok(info) => Err(KeyError::Unsupported(format!(
+                "public key algorithm {}{} (supported: ECDSA P-256/P-384, RSA, Ed25519)",
+                info.algorithm.oid,
+                info.algorithm
+                    .parameters_oid()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
+            ))),
+            Err(e) => Err(KeyError::Malformed(format!(
+                "not a SubjectPublicKeyInfo: {e}"
+            ))),
+        }
+    }
+
+    /// DER `SubjectPublicKeyInfo`.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let doc = match self {
+            Self::EcdsaP256(k) => k.to_public_key_der(),
+            Self::EcdsaP384(k) => k.to_public_key_der(),
+            Self::Rsa(k) => k.to_public_key_der(),
+            Self::Ed25519(k) => k.to_public_key_der(),
+        };
+        // Encoding a key that was itself decoded or generated cannot fail; an
+        // empty result would simply never match anything.
+        doc.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// PKIX PEM with LF line endings, as `cosign.pub` is written.
+    pub fn to_pem(&self) -> String {
+        pem_rfc7468::encode_string(
+            "PUBLIC KEY",
+            pem_rfc7468::LineEnding::LF,
+            &self.to_spki_der(),
+        )
+        .unwrap_or_default()
+    }
+
+    /// base64(SHA-256(SPKI DER)): the key hint cosign puts in bundles.
+    pub fn hint(&self) -> String {
+        B64.encode(Sha256::digest(self.to_spki_der()))
+    }
+
+    /// A short name for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::EcdsaP256(_) => "ECDSA P-256",
+            Self::EcdsaP384(_) => "ECDSA P-384",
+            Self::Rsa(_) => "RSA",
+            Self::Ed25519(_) => "Ed25519",
+        }
+    }
+
+    /// Checks a signature made the way cosign signs with this key type.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        let key = self.kind();
+        let mismatch = |_| SignatureError::Mismatch { key };
+        match self {
+            Self::EcdsaP256(k) => {
+                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "ASN.1 DER ECDSA",
+                        key,
+                    }
+                })?;
+                k.verify_prehash(&Sha256::digest(message), &sig)
+                    .map_err(mismatch)
+            }
+            Self::EcdsaP384(k) => {
+                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "ASN.1 DER ECDSA",
+                        key,
+                    }
+                })?;
+                k.verify_prehash(&Sha256::digest(message), &sig)
+                    .map_err(mismatch)
+            }
+            Self::Rsa(k) => {
+                use signature::Verifier;
+                let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "PKCS#1 v1.5",
+                        key,
+                    }
+                })?;
+                rsa::pkcs1v15::VerifyingKey::<Sha256>::new((**k).clone())
+                    .verify(message, &sig)
+                    .map_err(mismatch)
+            }
+            Self::Ed25519(k) => {
+                let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "64-byte Ed25519",
+                        key,
+                    }
+                })?;
+                k.verify_strict(message, &sig).map_err(mismatch)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COSIGN_PUB: &str = include_str!("../../../../tests/vectors/cosign-2.5/cosign.pub");
+    const BLOB: &[u8] = include_bytes!("../../../../tests/vectors/cosign-2.5/blob");
+    const BLOB_SIG: &str = include_str!("../../../../tests/vectors/cosign-2.5/blob.sig");
+
+    #[test]
+    fn verifies_cosign_blob_signature() {
+        let key = PublicKey::from_pem(COSIGN_PUB.as_bytes()).unwrap();
+        let sig = B64.decode(BLOB_SIG.trim()).unwrap();
+        key.verify(BLOB, &sig).unwrap();
+        assert_eq!(
+            key.verify(b"tampered", &sig),
+            Err(SignatureError::Mismatch { key: "ECDSA P-256" })
+        );
+        assert_eq!(key.to_pem(), COSIGN_PUB);
+        // cosign's bundle carries this hint for the key (see blob.bundle.json).
+        assert_eq!(key.hint(), "3499She4SYdnbPwso9AbHyzVXv+tlIkpGDXVafzr16g=");
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), sig in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let _ = PublicKey::from_spki_der(&bytes);
+            let _ = PublicKey::from_pem(&bytes);
+            let key = PublicKey::from_pem(COSIGN_PUB.as_bytes()).unwrap();
+            let _ = key.verify(&bytes, &sig);
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Registry credentials from podman's `auth.json` and docker's `config.json`.
+//!
+//! Files are consulted in containers/image order (`REGISTRY_AUTH_FILE`,
+//! `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`),
+//! then docker's config. The first file with an entry for the host wins. Within
+//! a file the order is docker's: `credHelpers[host]`, then `auths[host]`, then
+//! the `credsStore` helper.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::reference::DOCKER_HUB;
+
+/// Config files are local, but a runaway one should not exhaust memory.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+const MAX_HELPER_OUTPUT: u64 = 1 << 20;
+const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to authenticate to one registry.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub enum Credential {
+    /// No credentials: anonymous token flow only.
+    #[default]
+    Anonymous,
+    /// Username and password, sent as HTTP Basic to the registry or its token
+    /// endpoint.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password or personal access token.
+        password: String,
+    },
+    /// Docker's `identitytoken`: an OAuth2 refresh token exchanged at the
+    /// token endpoint.
+    IdentityToken(String),
+    /// A registry bearer token used as is (docker's `registrytoken`).
+    Bearer(String),
+}
+
+impl fmt::Debug for Credential {
+    // Secrets must never reach logs or error output through `{:?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Anonymous => f.write_str("Anonymous"),
+            Self::Basic { username, .. } => write!(f, "Basic {{ username: {username:?}, password: <redacted> }}"),
+            Self::IdentityToken(_) => f.write_str("IdentityToken(<redacted>)"),
+            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
+}
+
+/// Credentials could not be read.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// A config file exists but cannot be read or parsed.
+    #[error("cannot read registry credentials from {path}: {reason}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An entry in a config file is malformed.
+    #[error("malformed credentials for {host}: {reason}")]
+    Entry {
+        /// The registry host.
+        host: String,
+        /// What is wrong (never the secret itself).
+        reason: String,
+    },
+    /// A `docker-credential-*` helper failed.
+    #[error("credential helper docker-credential-{helper} failed for {host}: {reason}")]
+    Helper {
+        /// The helper's name (without the `docker-credential-` prefix).
+        helper: String,
+        /// The registry host.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// The parts of docker's `config.json` / podman's `auth.json` that hold
+/// credentials. Unknown fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthConfig {
+    /// Inline credentials by registry key.
+    #[serde(default)]
+    pub auths: BTreeMap<String, AuthEntry>,
+    /// Per-registry credential helpers.
+    #[serde(default, rename = "credHelpers")]
+    pub cred_helpers: BTreeMap<String, String>,
+    /// The default credential helper.
+    #[serde(default, rename = "credsStore")]
+    pub creds_store: Option<String>,
+}
+
+/// One `auths` entry.
+#[derive(Clone, Default, Deserialize)]
+pub struct AuthEntry {
+    /// base64 of `user:password`.
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// Plain user name (older configs).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Plain password (older configs).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// OAuth2 refresh token.
+    #[serde(default)]
+    pub identitytoken: Option<String>,
+    /// Bearer token for the registry itself.
+    #[serde(default)]
+    pub registrytoken: Option<String>,
+}
+
+impl fmt::Debug for AuthEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthEntry")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthConfig {
+    /// Parses a config file's contents.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Where credentials come from: config files in precedence order, and where
+/// to find `docker-credential-*` helpers. Tests build this with explicit paths
+/// so they never depend on the real home directory or `PATH`.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSources {
+    /// Config files, highest precedence first. Missing files are skipped.
+    pub files: Vec<PathBuf>,
+    /// A `PATH`-style list of directories to search for helpers; `None` means
+    /// the process `PATH`.
+    pub helper_path: Option<OsString>,
+}
+
+impl CredentialSources {
+    /// The standard locations, from the environment.
+    pub fn from_env() -> Self {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let home = std::env::home_dir();
+        let mut files = Vec::new();
+        if let Some(f) = env("REGISTRY_AUTH_FILE") {
+            files.push(PathBuf::from(f));
+        }
+        if let Some(d) = env("XDG_RUNTIME_DIR") {
+            files.push(Path::new(&d).join("containers/auth.json"));
+        }
+        match (env("XDG_CONFIG_HOME"), &home) {
+            (Some(d), _) => files.push(Path::new(&d).join("containers/auth.json")),
+            (None, Some(h)) => files.push(h.join(".config/containers/auth.json")),
+            (None, None) => {}
+        }
+        match (env("DOCKER_CONFIG"), &home) {
+            (Some(d), _) => files.push(Path::new(&d).join("config.json")),
+            (None, Some(h)) => files.push(h.join(".docker/config.json")),
+            (None, None) => {}
+        }
+        Self {
+            files,
+            helper_path: None,
+        }
+    }
+
+    /// The credential for `registry` (a host with optional port), or
+    /// [`Credential::Anonymous`] when no file has one.
+    pub fn credential_for(&self, registry: &str) -> Result<Credential, AuthError> {
+        for path in &self.files {
+            let Some(config) = read_config(path)? else { continue };
+            if let Some(cred) = lookup(&config, registry, self.helper_path.as_deref())? {
+                return Ok(cred);
+            }
+        }
+        Ok(Credential::Anonymous)
+    }
+}
+
+/// The credential for `registry` from the standard config locations.
+///
+/// May run a credential helper, so it blocks; call it from
+/// `spawn_blocking` in async code.
+pub fn credential_for(registry: &str) -> Result<Credential, AuthError> {
+    CredentialSources::from_env().credential_for(registry)
+}
+
+fn read_config(path: &Path) -> Result<Option<AuthConfig>, AuthError> {
+    let err = |reason: String| AuthError::Config {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(err(format!("larger than {MAX_CONFIG_BYTES} bytes")));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    AuthConfig::from_json(&bytes)
+        .map(Some)
+        .map_err(|e| err(format!("not valid JSON: {e}")))
+}
+
+/// The credential one parsed config holds for `host`, or `None` if it has
+/// none. `helper_path` is where to look for helpers (`None`: the process PATH).
+pub fn lookup(
+    config: &AuthConfig,
+    host: &str,
+    helper_path: Option<&OsStr>,
+) -> Result<Option<Credential>, AuthError> {
+    if let Some(helper) = find(&config.cred_helpers, host, |h| !h.is_empty())
+        && let Some(cred) = run_helper(helper, host, helper_path)?
+    {
+        return Ok(Some(cred));
+    }
+    if let Some(entry) = find(&config.auths, host, |e| !is_empty_entry(e)) {
+        return decode_entry(entry, host).map(Some);
+    }
+    match config.creds_store.as_deref() {
+        Some(store) if !store.is_empty() => run_helper(store, host, helper_path),
+        _ => Ok(None),
+    }
+}
+
+/// The value for `host`: an exact key first, then any key that names the same
+/// host (`https://host`, `http://host/v1/`, Docker Hub aliases).
+fn find<'a, V>(map: &'a BTreeMap<String, V>, host: &str, usable: impl Fn(&V) -> bool) -> Option<&'a V> {
+    if let Some(v) = map.get(host).filter(|v| usable(v)) {
+        return Some(v);
+    }
+    map.iter()
+        .find(|(k, v)| key_host(k).is_some_and(|kh| same_host(kh, host)) && usable(v))
+        .map(|(_, v)| v)
+}
+
+/// The host a config key stands for. Keys with a scheme are URLs whose path
+/// is ignored (docker writes `https://index.docker.io/v1/`); keys without one
+/// but with a path are podman's per-namespace keys, which a host-level lookup
+/// must not pick up.
+fn key_host(key: &str) -> Option<&str> {
+    match key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
+        Some(rest) => rest.split('/').next(),
+        None if key.contains('/') => None,
+        None => Some(key),
+    }
+}
+
+fn is_docker_hub(host: &str) -> bool {
+    matches!(host, DOCKER_HUB | "docker.io" | "registry-1.docker.io")
+}
+
+fn same_host(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b) || (is_docker_hub(a) && is_docker_hub(b))
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+fn is_empty_entry(e: &AuthEntry) -> bool {
+    nonempty(&e.auth).is_none()
+        && nonempty(&e.username).is_none()
+        && nonempty(&e.identitytoken).is_none()
+        && nonempty(&e.registrytoken).is_none()
+}
+
+fn decode_entry(entry: &AuthEntry, host: &str) -> Result<Credential, AuthError> {
+    let bad = |reason: &str| AuthError::Entry {
+        host: host.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if let Some(token) = nonempty(&entry.identitytoken) {
+        return Ok(Credential::IdentityToken(token.to_owned()));
+    }
+    if let Some(token) = nonempty(&entry.registrytoken) {
+        return Ok(Credential::Bearer(token.to_owned()));
+    }
+    if let Some(auth) = nonempty(&entry.auth) {
+        let compact: String = auth.chars().filter(|c| !c.is_whitespace()).collect();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.trim_end_matches('=')))
+            .map_err(|_| bad("\"auth\" is not valid base64"))?;
+        let text = String::from_utf8(raw).map_err(|_| bad("\"auth\" is not UTF-8"))?;
+        let (username, password) = text
+            .split_once(':')
+            .ok_or_else(|| bad("\"auth\" does not decode to user:password"))?;
+        return Ok(Credential::Basic {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        });
+    }
+    Ok(Credential::Basic {
+        username: entry.username.clone().unwrap_or_default(),
+        password: entry.password.clone().unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize)]
+struct HelperReply {
+    #[serde(rename = "Username", default)]
+    username: String,
+    #[serde(rename = "Secret", default)]
+    secret: String,
+}
+
+/// Runs `docker-credential-<helper> get` with the server on stdin.
+fn run_helper(helper: &str, host: &str, helper_path: Option<&OsStr>) -> Result<Option<Credential>, AuthError> {
+    let fail = |reason: String| AuthError::Helper {
+        helper: crate::snippet(helper, 40),
+        host: host.to_owned(),
+        reason,
+    };
+    // The name comes from a config file and becomes part of a program name.
+    if !helper.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        return Err(fail("helper name may only contain letters, digits, '-', '_' and '.'".into()));
+    }
+    let program = format!("docker-credential-{helper}");
+    let program_path = match helper_path {
+        Some(dirs) => std::env::split_paths(dirs)
+            .map(|d| d.join(&program))
+            .find(|p| p.is_file())
+            .ok_or_else(|| fail(format!("{program} not found in the helper search path")))?,
+        None => PathBuf::from(&program),
+    };
+    // Docker Hub credentials are stored under docker's historical server URL.
+    let server = if is_docker_hub(host) { "https://index.docker.io/v1/" } else { host };
+
+    let mut child = spawn_retrying(&program_path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => fail(format!("{program} not found on PATH")),
+        _ => fail(format!("cannot start {program}: {e}")),
+    })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading stdin is judged by its output.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > HELPER_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!("no answer within {} s", HELPER_TIMEOUT.as_secs())));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(fail(e.to_string())),
+        }
+    };
+    let read_all = |r: Option<&mut dyn Read>| {
+        let mut buf = Vec::new();
+        if let Some(r) = r {
+            let _ = r.take(MAX_HELPER_OUTPUT).read_to_end(&mut buf);
+        }
+        buf
+    };
+    let stdout = read_all(child.stdout.as_mut().map(|s| s as &mut dyn Read));
+    let stderr = read_all(child.stderr.as_mut().map(|s| s as &mut dyn Read));
+    if !status.success() {
+        let message = String::from_utf8_lossy(if stdout.is_empty() { &stderr } else { &stdout });
+        if message.to_ascii_lowercase().contains("credentials not found") {
+            return Ok(None);
+        }
+        return Err(fail(format!("exited with {status}: {}", crate::snippet(message.trim(), 200))));
+    }
+    let reply: HelperReply =
+        serde_json::from_slice(&stdout).map_err(|e| fail(format!("output is not the expected JSON: {e}")))?;
+    Ok(match (reply.username.as_str(), reply.secret) {
+        ("<token>", secret) if !secret.is_empty() => Some(Credential::IdentityToken(secret)),
+        ("", secret) if secret.is_empty() => None,
+        (username, password) => Some(Credential::Basic {
+            username: username.to_owned(),
+            password,
+        }),
+    })
+}
+
+/// Spawns the helper; retries briefly on ETXTBSY, which a freshly written
+/// script can hit while another thread of this process is forking.
+fn spawn_retrying(program: &Path) -> std::io::Result<std::process::Child> {
+    let mut attempt = 0;
+    loop {
+        let result = Command::new(program)
+            .arg("get")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempt < 10 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "auth_tests.rs"]
+mod tests;

@@ -1,0 +1,197 @@
+use super::*;
+use std::os::unix::fs::PermissionsExt;
+
+fn config(json: &str) -> AuthConfig {
+    AuthConfig::from_json(json.as_bytes()).unwrap()
+}
+
+fn basic(u: &str, p: &str) -> Option<Credential> {
+    Some(Credential::Basic {
+        username: u.into(),
+        password: p.into(),
+    })
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// A directory holding fake `docker-credential-*` helpers.
+struct Helpers {
+    dir: tempfile::TempDir,
+}
+
+impl Helpers {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn add(&self, name: &str, script: &str) {
+        let path = self.dir.path().join(format!("docker-credential-{name}"));
+        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn path(&self) -> Option<&OsStr> {
+        Some(self.dir.path().as_os_str())
+    }
+}
+
+#[test]
+fn auths_forms() {
+    let c = config(&format!(
+        r#"{{"auths": {{
+            "ghcr.io": {{"auth": "{}"}},
+            "https://quay.io": {{"username": "qu", "password": "qp"}},
+            "http://localhost:5000/v2/": {{"auth": "{}"}},
+            "https://index.docker.io/v1/": {{"auth": "{}"}},
+            "id.example": {{"identitytoken": "refresh"}},
+            "tok.example": {{"registrytoken": "bearer"}},
+            "empty.example": {{}},
+            "quay.io/org": {{"auth": "{}"}}
+        }}, "unknownField": 1}}"#,
+        b64("gu:gp:with:colons"),
+        b64("lu:lp"),
+        b64("hub:hp"),
+        b64("scoped:x"),
+    ));
+    assert_eq!(lookup(&c, "ghcr.io", None).unwrap(), basic("gu", "gp:with:colons"));
+    assert_eq!(lookup(&c, "quay.io", None).unwrap(), basic("qu", "qp"));
+    assert_eq!(lookup(&c, "localhost:5000", None).unwrap(), basic("lu", "lp"));
+    assert_eq!(lookup(&c, "index.docker.io", None).unwrap(), basic("hub", "hp"));
+    assert_eq!(lookup(&c, "docker.io", None).unwrap(), basic("hub", "hp"));
+    assert_eq!(
+        lookup(&c, "id.example", None).unwrap(),
+        Some(Credential::IdentityToken("refresh".into()))
+    );
+    assert_eq!(
+        lookup(&c, "tok.example", None).unwrap(),
+        Some(Credential::Bearer("bearer".into()))
+    );
+    assert_eq!(lookup(&c, "empty.example", None).unwrap(), None);
+    assert_eq!(lookup(&c, "localhost", None).unwrap(), None);
+    assert_eq!(lookup(&c, "other.io", None).unwrap(), None);
+}
+
+#[test]
+fn exact_key_wins_and_hub_aliases() {
+    let c = config(&format!(
+        r#"{{"auths": {{"docker.io": {{"auth": "{}"}}, "https://ghcr.io/v1/": {{"auth": "{}"}}, "ghcr.io": {{"auth": "{}"}}}}}}"#,
+        b64("alias:1"),
+        b64("url:2"),
+        b64("exact:3"),
+    ));
+    assert_eq!(lookup(&c, "index.docker.io", None).unwrap(), basic("alias", "1"));
+    assert_eq!(lookup(&c, "ghcr.io", None).unwrap(), basic("exact", "3"));
+}
+
+#[test]
+fn malformed_auth_is_an_error_without_the_secret() {
+    let c = config(r#"{"auths": {"ghcr.io": {"auth": "!!!not-base64-secret"}}}"#);
+    let msg = lookup(&c, "ghcr.io", None).unwrap_err().to_string();
+    assert!(msg.contains("ghcr.io") && !msg.contains("secret"), "{msg}");
+    let c = config(&format!(r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#, b64("nocolon")));
+    assert!(lookup(&c, "ghcr.io", None).is_err());
+}
+
+#[test]
+fn cred_helpers() {
+    let h = Helpers::new();
+    h.add(
+        "fake",
+        r#"[ "$1" = get ] || exit 2
+host=$(cat)
+case "$host" in
+  ghcr.io) echo '{"ServerURL":"ghcr.io","Username":"hu","Secret":"hs"}' ;;
+  https://index.docker.io/v1/) echo '{"Username":"<token>","Secret":"idtok"}' ;;
+  missing.io) echo 'credentials not found in native keychain'; exit 1 ;;
+  *) echo "boom for $host" >&2; exit 3 ;;
+esac"#,
+    );
+    let c = config(&format!(
+        r#"{{"credHelpers": {{"ghcr.io": "fake", "docker.io": "fake", "missing.io": "fake", "broken.io": "fake", "absent.io": "nope"}},
+            "auths": {{"missing.io": {{"auth": "{}"}}}}}}"#,
+        b64("fallback:pw")
+    ));
+    assert_eq!(lookup(&c, "ghcr.io", h.path()).unwrap(), basic("hu", "hs"));
+    assert_eq!(
+        lookup(&c, "index.docker.io", h.path()).unwrap(),
+        Some(Credential::IdentityToken("idtok".into()))
+    );
+    // A helper that has nothing falls back to the inline entry.
+    assert_eq!(lookup(&c, "missing.io", h.path()).unwrap(), basic("fallback", "pw"));
+    let err = lookup(&c, "broken.io", h.path()).unwrap_err().to_string();
+    assert!(err.contains("docker-credential-fake") && err.contains("boom for broken.io"), "{err}");
+    let err = lookup(&c, "absent.io", h.path()).unwrap_err().to_string();
+    assert!(err.contains("docker-credential-nope") && err.contains("not found"), "{err}");
+
+    let bad = config(r#"{"credHelpers": {"ghcr.io": "../../bin/sh"}}"#);
+    assert!(lookup(&bad, "ghcr.io", h.path()).is_err());
+}
+
+#[test]
+fn creds_store() {
+    let h = Helpers::new();
+    h.add(
+        "store",
+        r#"host=$(cat)
+if [ "$host" = "registry.example:8443" ]; then echo '{"Username":"su","Secret":"ss"}'; exit 0; fi
+echo 'credentials not found in native keychain' >&2; exit 1"#,
+    );
+    h.add("garbage", "echo not json");
+    let c = config(r#"{"credsStore": "store", "auths": {"https://index.docker.io/v1/": {}}}"#);
+    assert_eq!(lookup(&c, "registry.example:8443", h.path()).unwrap(), basic("su", "ss"));
+    assert_eq!(lookup(&c, "index.docker.io", h.path()).unwrap(), None);
+    let c = config(r#"{"credsStore": "garbage"}"#);
+    assert!(lookup(&c, "x.io", h.path()).unwrap_err().to_string().contains("JSON"));
+}
+
+#[test]
+fn file_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let podman = dir.path().join("auth.json");
+    let docker = dir.path().join("config.json");
+    let missing = dir.path().join("missing.json");
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&podman, format!(r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#, b64("podman:1"))).unwrap();
+    std::fs::write(
+        &docker,
+        format!(
+            r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}, "quay.io": {{"auth": "{}"}}}}}}"#,
+            b64("docker:2"),
+            b64("docker:3")
+        ),
+    )
+    .unwrap();
+    std::fs::write(&empty, "  \n").unwrap();
+    let sources = CredentialSources {
+        files: vec![missing, empty.clone(), podman.clone(), docker.clone()],
+        helper_path: Some(dir.path().as_os_str().to_owned()),
+    };
+    assert_eq!(sources.credential_for("ghcr.io").unwrap(), basic("podman", "1").unwrap());
+    assert_eq!(sources.credential_for("quay.io").unwrap(), basic("docker", "3").unwrap());
+    assert_eq!(sources.credential_for("other.io").unwrap(), Credential::Anonymous);
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{not json").unwrap();
+    let sources = CredentialSources {
+        files: vec![broken.clone(), docker],
+        helper_path: None,
+    };
+    let msg = sources.credential_for("ghcr.io").unwrap_err().to_string();
+    assert!(msg.contains(&broken.display().to_string()), "{msg}");
+}
+
+#[test]
+fn debug_redacts_secrets() {
+    let c = Credential::Basic {
+        username: "me".into(),
+        password: "hunter2".into(),
+    };
+    assert!(!format!("{c:?}").contains("hunter2"));
+    assert!(!format!("{:?}", Credential::IdentityToken("tok".into())).contains("tok"));
+    let e: AuthEntry = serde_json::from_str(r#"{"auth":"c2VjcmV0"}"#).unwrap();
+    assert!(!format!("{e:?}").contains("c2VjcmV0"));
+}

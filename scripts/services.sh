@@ -1,0 +1,52 @@
+# Sourced by test.sh, demo.sh and bench.sh: starts a Distribution registry and
+# an OpenBao dev server on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
+# the caller owns), and stops them again. Nothing listens beyond loopback.
+# shellcheck shell=bash
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() {
+  for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
+  echo "services: $1 did not come up" >&2; return 1
+}
+
+start_registry() {
+  local port; port=$(free_port)
+  mkdir -p "$SIGNET_RUN/registry"
+  cat > "$SIGNET_RUN/registry.yml" <<EOC
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $SIGNET_RUN/registry}
+  delete: {enabled: true}
+  cache: {blobdescriptor: inmemory}
+http: {addr: 127.0.0.1:$port}
+EOC
+  docker-registry serve "$SIGNET_RUN/registry.yml" > "$SIGNET_RUN/registry.log" 2>&1 &
+  echo $! > "$SIGNET_RUN/registry.pid"
+  export SIGNET_TEST_REGISTRY=127.0.0.1:$port
+  wait_http "http://$SIGNET_TEST_REGISTRY/v2/"
+}
+
+start_openbao() {
+  local port; port=$(free_port)
+  "$SIGNET_PEERS/bin/bao" server -dev -dev-root-token-id=signet-test-root \
+    -dev-listen-address="127.0.0.1:$port" \
+    > "$SIGNET_RUN/openbao.log" 2>&1 &
+  echo $! > "$SIGNET_RUN/openbao.pid"
+  export SIGNET_TEST_VAULT_ADDR=http://127.0.0.1:$port SIGNET_TEST_VAULT_TOKEN=signet-test-root
+  wait_http "$SIGNET_TEST_VAULT_ADDR/v1/sys/health"
+}
+
+stop_services() {
+  for s in registry openbao; do
+    [ -f "$SIGNET_RUN/$s.pid" ] || continue
+    local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$SIGNET_RUN/$s.pid"
+  done
+}

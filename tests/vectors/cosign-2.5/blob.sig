@@ -1,0 +1,1 @@
+MEQCIElRaEznQQhVqRbC88TSs+0tuhuwUou1l8xoXixtny+oAiAwbnO2l9EUgW8l7vL8qoVvFvcTeScy9RGyuDwEYX7lQQ==
