@@ -51,7 +51,10 @@ impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Anonymous => f.write_str("Anonymous"),
-            Self::Basic { username, .. } => write!(f, "Basic {{ username: {username:?}, password: <redacted> }}"),
+            Self::Basic { username, .. } => write!(
+                f,
+                "Basic {{ username: {username:?}, password: <redacted> }}"
+            ),
             Self::IdentityToken(_) => f.write_str("IdentityToken(<redacted>)"),
             Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
         }
@@ -184,7 +187,9 @@ impl CredentialSources {
     /// [`Credential::Anonymous`] when no file has one.
     pub fn credential_for(&self, registry: &str) -> Result<Credential, AuthError> {
         for path in &self.files {
-            let Some(config) = read_config(path)? else { continue };
+            let Some(config) = read_config(path)? else {
+                continue;
+            };
             if let Some(cred) = lookup(&config, registry, self.helper_path.as_deref())? {
                 return Ok(cred);
             }
@@ -249,7 +254,11 @@ pub fn lookup(
 
 /// The value for `host`: an exact key first, then any key that names the same
 /// host (`https://host`, `http://host/v1/`, Docker Hub aliases).
-fn find<'a, V>(map: &'a BTreeMap<String, V>, host: &str, usable: impl Fn(&V) -> bool) -> Option<&'a V> {
+fn find<'a, V>(
+    map: &'a BTreeMap<String, V>,
+    host: &str,
+    usable: impl Fn(&V) -> bool,
+) -> Option<&'a V> {
     if let Some(v) = map.get(host).filter(|v| usable(v)) {
         return Some(v);
     }
@@ -263,7 +272,10 @@ fn find<'a, V>(map: &'a BTreeMap<String, V>, host: &str, usable: impl Fn(&V) -> 
 /// but with a path are podman's per-namespace keys, which a host-level lookup
 /// must not pick up.
 fn key_host(key: &str) -> Option<&str> {
-    match key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
+    match key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+    {
         Some(rest) => rest.split('/').next(),
         None if key.contains('/') => None,
         None => Some(key),
@@ -304,7 +316,10 @@ fn decode_entry(entry: &AuthEntry, host: &str) -> Result<Credential, AuthError> 
         let compact: String = auth.chars().filter(|c| !c.is_whitespace()).collect();
         let raw = base64::engine::general_purpose::STANDARD
             .decode(compact.as_bytes())
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.trim_end_matches('=')))
+            .or_else(|_| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(compact.trim_end_matches('='))
+            })
             .map_err(|_| bad("\"auth\" is not valid base64"))?;
         let text = String::from_utf8(raw).map_err(|_| bad("\"auth\" is not UTF-8"))?;
         let (username, password) = text
@@ -330,15 +345,24 @@ struct HelperReply {
 }
 
 /// Runs `docker-credential-<helper> get` with the server on stdin.
-fn run_helper(helper: &str, host: &str, helper_path: Option<&OsStr>) -> Result<Option<Credential>, AuthError> {
+fn run_helper(
+    helper: &str,
+    host: &str,
+    helper_path: Option<&OsStr>,
+) -> Result<Option<Credential>, AuthError> {
     let fail = |reason: String| AuthError::Helper {
         helper: crate::snippet(helper, 40),
         host: host.to_owned(),
         reason,
     };
     // The name comes from a config file and becomes part of a program name.
-    if !helper.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-        return Err(fail("helper name may only contain letters, digits, '-', '_' and '.'".into()));
+    if !helper
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(fail(
+            "helper name may only contain letters, digits, '-', '_' and '.'".into(),
+        ));
     }
     let program = format!("docker-credential-{helper}");
     let program_path = match helper_path {
@@ -349,7 +373,11 @@ fn run_helper(helper: &str, host: &str, helper_path: Option<&OsStr>) -> Result<O
         None => PathBuf::from(&program),
     };
     // Docker Hub credentials are stored under docker's historical server URL.
-    let server = if is_docker_hub(host) { "https://index.docker.io/v1/" } else { host };
+    let server = if is_docker_hub(host) {
+        "https://index.docker.io/v1/"
+    } else {
+        host
+    };
 
     let mut child = spawn_retrying(&program_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => fail(format!("{program} not found on PATH")),
@@ -366,7 +394,10 @@ fn run_helper(helper: &str, host: &str, helper_path: Option<&OsStr>) -> Result<O
             Ok(None) if started.elapsed() > HELPER_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(fail(format!("no answer within {} s", HELPER_TIMEOUT.as_secs())));
+                return Err(fail(format!(
+                    "no answer within {} s",
+                    HELPER_TIMEOUT.as_secs()
+                )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(fail(e.to_string())),
@@ -383,13 +414,19 @@ fn run_helper(helper: &str, host: &str, helper_path: Option<&OsStr>) -> Result<O
     let stderr = read_all(child.stderr.as_mut().map(|s| s as &mut dyn Read));
     if !status.success() {
         let message = String::from_utf8_lossy(if stdout.is_empty() { &stderr } else { &stdout });
-        if message.to_ascii_lowercase().contains("credentials not found") {
+        if message
+            .to_ascii_lowercase()
+            .contains("credentials not found")
+        {
             return Ok(None);
         }
-        return Err(fail(format!("exited with {status}: {}", crate::snippet(message.trim(), 200))));
+        return Err(fail(format!(
+            "exited with {status}: {}",
+            crate::snippet(message.trim(), 200)
+        )));
     }
-    let reply: HelperReply =
-        serde_json::from_slice(&stdout).map_err(|e| fail(format!("output is not the expected JSON: {e}")))?;
+    let reply: HelperReply = serde_json::from_slice(&stdout)
+        .map_err(|e| fail(format!("output is not the expected JSON: {e}")))?;
     Ok(match (reply.username.as_str(), reply.secret) {
         ("<token>", secret) if !secret.is_empty() => Some(Credential::IdentityToken(secret)),
         ("", secret) if secret.is_empty() => None,

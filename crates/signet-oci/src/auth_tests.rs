@@ -57,10 +57,19 @@ fn auths_forms() {
         b64("hub:hp"),
         b64("scoped:x"),
     ));
-    assert_eq!(lookup(&c, "ghcr.io", None).unwrap(), basic("gu", "gp:with:colons"));
+    assert_eq!(
+        lookup(&c, "ghcr.io", None).unwrap(),
+        basic("gu", "gp:with:colons")
+    );
     assert_eq!(lookup(&c, "quay.io", None).unwrap(), basic("qu", "qp"));
-    assert_eq!(lookup(&c, "localhost:5000", None).unwrap(), basic("lu", "lp"));
-    assert_eq!(lookup(&c, "index.docker.io", None).unwrap(), basic("hub", "hp"));
+    assert_eq!(
+        lookup(&c, "localhost:5000", None).unwrap(),
+        basic("lu", "lp")
+    );
+    assert_eq!(
+        lookup(&c, "index.docker.io", None).unwrap(),
+        basic("hub", "hp")
+    );
     assert_eq!(lookup(&c, "docker.io", None).unwrap(), basic("hub", "hp"));
     assert_eq!(
         lookup(&c, "id.example", None).unwrap(),
@@ -83,7 +92,10 @@ fn exact_key_wins_and_hub_aliases() {
         b64("url:2"),
         b64("exact:3"),
     ));
-    assert_eq!(lookup(&c, "index.docker.io", None).unwrap(), basic("alias", "1"));
+    assert_eq!(
+        lookup(&c, "index.docker.io", None).unwrap(),
+        basic("alias", "1")
+    );
     assert_eq!(lookup(&c, "ghcr.io", None).unwrap(), basic("exact", "3"));
 }
 
@@ -92,7 +104,10 @@ fn malformed_auth_is_an_error_without_the_secret() {
     let c = config(r#"{"auths": {"ghcr.io": {"auth": "!!!not-base64-secret"}}}"#);
     let msg = lookup(&c, "ghcr.io", None).unwrap_err().to_string();
     assert!(msg.contains("ghcr.io") && !msg.contains("secret"), "{msg}");
-    let c = config(&format!(r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#, b64("nocolon")));
+    let c = config(&format!(
+        r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#,
+        b64("nocolon")
+    ));
     assert!(lookup(&c, "ghcr.io", None).is_err());
 }
 
@@ -121,11 +136,20 @@ esac"#,
         Some(Credential::IdentityToken("idtok".into()))
     );
     // A helper that has nothing falls back to the inline entry.
-    assert_eq!(lookup(&c, "missing.io", h.path()).unwrap(), basic("fallback", "pw"));
+    assert_eq!(
+        lookup(&c, "missing.io", h.path()).unwrap(),
+        basic("fallback", "pw")
+    );
     let err = lookup(&c, "broken.io", h.path()).unwrap_err().to_string();
-    assert!(err.contains("docker-credential-fake") && err.contains("boom for broken.io"), "{err}");
+    assert!(
+        err.contains("docker-credential-fake") && err.contains("boom for broken.io"),
+        "{err}"
+    );
     let err = lookup(&c, "absent.io", h.path()).unwrap_err().to_string();
-    assert!(err.contains("docker-credential-nope") && err.contains("not found"), "{err}");
+    assert!(
+        err.contains("docker-credential-nope") && err.contains("not found"),
+        "{err}"
+    );
 
     let bad = config(r#"{"credHelpers": {"ghcr.io": "../../bin/sh"}}"#);
     assert!(lookup(&bad, "ghcr.io", h.path()).is_err());
@@ -142,10 +166,18 @@ echo 'credentials not found in native keychain' >&2; exit 1"#,
     );
     h.add("garbage", "echo not json");
     let c = config(r#"{"credsStore": "store", "auths": {"https://index.docker.io/v1/": {}}}"#);
-    assert_eq!(lookup(&c, "registry.example:8443", h.path()).unwrap(), basic("su", "ss"));
+    assert_eq!(
+        lookup(&c, "registry.example:8443", h.path()).unwrap(),
+        basic("su", "ss")
+    );
     assert_eq!(lookup(&c, "index.docker.io", h.path()).unwrap(), None);
     let c = config(r#"{"credsStore": "garbage"}"#);
-    assert!(lookup(&c, "x.io", h.path()).unwrap_err().to_string().contains("JSON"));
+    assert!(
+        lookup(&c, "x.io", h.path())
+            .unwrap_err()
+            .to_string()
+            .contains("JSON")
+    );
 }
 
 #[test]
@@ -155,7 +187,14 @@ fn file_precedence() {
     let docker = dir.path().join("config.json");
     let missing = dir.path().join("missing.json");
     let empty = dir.path().join("empty.json");
-    std::fs::write(&podman, format!(r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#, b64("podman:1"))).unwrap();
+    std::fs::write(
+        &podman,
+        format!(
+            r#"{{"auths": {{"ghcr.io": {{"auth": "{}"}}}}}}"#,
+            b64("podman:1")
+        ),
+    )
+    .unwrap();
     std::fs::write(
         &docker,
         format!(
@@ -170,9 +209,18 @@ fn file_precedence() {
         files: vec![missing, empty.clone(), podman.clone(), docker.clone()],
         helper_path: Some(dir.path().as_os_str().to_owned()),
     };
-    assert_eq!(sources.credential_for("ghcr.io").unwrap(), basic("podman", "1").unwrap());
-    assert_eq!(sources.credential_for("quay.io").unwrap(), basic("docker", "3").unwrap());
-    assert_eq!(sources.credential_for("other.io").unwrap(), Credential::Anonymous);
+    assert_eq!(
+        sources.credential_for("ghcr.io").unwrap(),
+        basic("podman", "1").unwrap()
+    );
+    assert_eq!(
+        sources.credential_for("quay.io").unwrap(),
+        basic("docker", "3").unwrap()
+    );
+    assert_eq!(
+        sources.credential_for("other.io").unwrap(),
+        Credential::Anonymous
+    );
 
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{not json").unwrap();
@@ -191,7 +239,7 @@ fn debug_redacts_secrets() {
         password: "hunter2".into(),
     };
     assert!(!format!("{c:?}").contains("hunter2"));
-    assert!(!format!("{:?}", Credential::IdentityToken("tok".into())).contains("tok"));
+    assert!(!format!("{:?}", Credential::IdentityToken("s3cr3t".into())).contains("s3cr3t"));
     let e: AuthEntry = serde_json::from_str(r#"{"auth":"c2VjcmV0"}"#).unwrap();
     assert!(!format!("{e:?}").contains("c2VjcmV0"));
 }

@@ -16,12 +16,16 @@
 //! return errors instead of panicking, reads are bounded, and digests are
 //! checked against the bytes actually received.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod auth;
 pub mod client;
 mod error;
 pub mod manifest;
 pub mod reference;
+pub mod sign;
+pub mod signatures;
+mod transport;
 pub mod www_authenticate;
 
 pub use auth::{AuthError, Credential, credential_for};

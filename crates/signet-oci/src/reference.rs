@@ -57,7 +57,9 @@ pub enum ReferenceError {
         tag: String,
     },
     /// The digest is malformed or not sha256.
-    #[error("invalid digest {digest:?} in reference {input:?}: expected sha256:<64 lowercase hex digits>")]
+    #[error(
+        "invalid digest {digest:?} in reference {input:?}: expected sha256:<64 lowercase hex digits>"
+    )]
     Digest {
         /// The whole reference.
         input: String,
@@ -321,7 +323,9 @@ fn parse_name(input: &str, name: &str) -> Result<RepositoryRef, ReferenceError> 
 
 /// Docker's rule for telling `host/repo` from `user/repo`.
 fn looks_like_registry(first: &str) -> bool {
-    first.contains(['.', ':']) || first == "localhost" || first.bytes().any(|b| b.is_ascii_uppercase())
+    first.contains(['.', ':'])
+        || first == "localhost"
+        || first.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 fn build_repository(
@@ -329,7 +333,11 @@ fn build_repository(
     registry: &str,
     repository: &str,
 ) -> Result<RepositoryRef, ReferenceError> {
-    let registry = if registry == DOCKER_HUB_ALIAS { DOCKER_HUB } else { registry };
+    let registry = if registry == DOCKER_HUB_ALIAS {
+        DOCKER_HUB
+    } else {
+        registry
+    };
     validate_registry(registry).map_err(|reason| ReferenceError::Registry {
         input: shorten(input),
         registry: shorten(registry),
@@ -354,7 +362,11 @@ fn build_repository(
 fn validate_registry(registry: &str) -> Result<(), &'static str> {
     let port = if let Some(rest) = registry.strip_prefix('[') {
         let (addr, after) = rest.split_once(']').ok_or("unterminated IPv6 address")?;
-        if addr.is_empty() || !addr.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if addr.is_empty()
+            || !addr
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err("malformed IPv6 address");
         }
         match after {
@@ -421,14 +433,22 @@ fn validate_component(component: &str) -> Result<(), &'static str> {
     if b.iter().any(u8::is_ascii_uppercase) {
         return Err("repository names must be lowercase");
     }
-    if !b.iter().all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-')) {
-        return Err("repository names are lowercase letters, digits and the separators '.', '_', '__', '-'");
+    if !b
+        .iter()
+        .all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-'))
+    {
+        return Err(
+            "repository names are lowercase letters, digits and the separators '.', '_', '__', '-'",
+        );
     }
     if !b.first().is_some_and(alnum) || !b.last().is_some_and(alnum) {
         return Err("each path component must start and end with a letter or digit");
     }
     // Every run of separators must be exactly ".", "_", "__", or one or more "-".
-    for sep in component.split(|c: char| c.is_ascii_alphanumeric()).filter(|s| !s.is_empty()) {
+    for sep in component
+        .split(|c: char| c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+    {
         let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|c| c == b'-');
         if !ok {
             return Err("separators between letters and digits must be '.', '_', '__' or dashes");

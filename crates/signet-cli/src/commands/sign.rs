@@ -1,0 +1,101 @@
+//! sign: key-based image signing, many images per invocation.
+
+use anyhow::anyhow;
+use futures_util::StreamExt;
+use futures_util::stream;
+use signet_kms::KeyRef;
+use signet_oci::Reference;
+use signet_oci::sign::{SignError, SignOptions, sign_image};
+use signet_oci::signatures::AppendOutcome;
+
+use crate::args::SignArgs;
+use crate::exit::{self, Failure};
+use crate::password::CliPasswords;
+
+pub async fn sign(args: SignArgs) -> Result<(), Failure> {
+    let Some(key) = &args.key else {
+        return Err(Failure::other(anyhow!(
+            "keyless signing is not available yet: pass --key KEYREF (a key file, env://VAR, hashivault://NAME or vault-kv://MOUNT/PATH)"
+        )));
+    };
+    if !args.upload {
+        return Err(Failure::other(anyhow!(
+            "--upload=false is not supported: signet always stores the signature in the registry"
+        )));
+    }
+    let options = SignOptions {
+        annotations: super::parse_annotations(&args.annotations)?,
+        recursive: args.recursive,
+    };
+    let images = args
+        .images
+        .iter()
+        .map(|i| i.parse::<Reference>().map_err(|e| anyhow!("{e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = crate::registry::signature_store(&args.registry)?;
+    // One key load (and one password prompt, one scrypt) for every image.
+    let key: KeyRef = key.parse()?;
+    let signer = signet_kms::load_signer(&key, &CliPasswords::new()).await?;
+    if args.tlog_upload {
+        eprintln!(
+            "note: signet has no transparency-log (Rekor) upload yet; the signature is stored in the registry only. Pass --tlog-upload=false to silence this."
+        );
+    }
+
+    let results: Vec<(usize, Result<_, SignError>)> = stream::iter(images.iter().enumerate())
+        .map(|(i, image)| {
+            let store = &store;
+            let signer = signer.as_ref();
+            let options = &options;
+            async move { (i, sign_image(store, signer, image, options).await) }
+        })
+        .buffer_unordered(args.concurrency.max(1))
+        .collect()
+        .await;
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+
+    let total = images.len();
+    let mut first_failure: Option<Failure> = None;
+    let mut failed = 0;
+    for (i, result) in results {
+        match result {
+            Ok(signed) => {
+                for s in signed {
+                    let target = store.signature_repository(s.reference.repository_ref());
+                    match s.outcome {
+                        AppendOutcome::Appended { .. } => {
+                            eprintln!("Pushing signature to: {}", target.repo_name());
+                        }
+                        AppendOutcome::AlreadyPresent => {
+                            eprintln!(
+                                "{}: already signed with this key; nothing to do",
+                                s.reference
+                            );
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                let code = match &e {
+                    SignError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
+                    _ => exit::OTHER,
+                };
+                let failure = Failure::with_code(code, anyhow!("signing {}: {e}", images[i]));
+                if total > 1 {
+                    eprintln!("Error: {:#}", failure.error);
+                }
+                first_failure.get_or_insert(failure);
+            }
+        }
+    }
+    match first_failure {
+        None => Ok(()),
+        Some(f) if total == 1 => Err(f),
+        Some(f) => Err(Failure::with_code(
+            f.code,
+            anyhow!("{failed} of {total} images could not be signed"),
+        )),
+    }
+}

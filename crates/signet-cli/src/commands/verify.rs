@@ -1,0 +1,140 @@
+//! verify: key-based image verification, any of several keys, many images
+//! verified concurrently over one connection pool.
+
+use anyhow::anyhow;
+use futures_util::StreamExt;
+use futures_util::stream;
+use signet_kms::KeyRef;
+use signet_oci::Reference;
+use signet_verify::online::{ImageVerifyError, verify_image, verify_image_recursive};
+use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
+
+use crate::args::{OutputFormat, VerifyArgs};
+use crate::exit::{self, Failure};
+use crate::output::{self, Header};
+use crate::password::CliPasswords;
+
+pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    if args.certificate_identity.is_some()
+        || args.certificate_identity_regexp.is_some()
+        || args.certificate_oidc_issuer.is_some()
+        || args.certificate_oidc_issuer_regexp.is_some()
+    {
+        return Err(Failure::other(anyhow!(
+            "keyless verification (--certificate-identity/--certificate-oidc-issuer) is not available yet; verify with --key"
+        )));
+    }
+    if args.key.is_empty() {
+        return Err(Failure::other(anyhow!(
+            "no key given: pass --key KEYREF (repeatable)"
+        )));
+    }
+    let annotations = super::parse_annotations(&args.annotations)?;
+    let images = args
+        .images
+        .iter()
+        .map(|i| i.parse::<Reference>().map_err(|e| anyhow!("{e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let passwords = CliPasswords::new();
+    let mut keys = Vec::with_capacity(args.key.len());
+    for k in &args.key {
+        let keyref: KeyRef = k.parse()?;
+        let public = signet_kms::load_public_key(&keyref, &passwords).await?;
+        keys.push(TrustedKey::new(k.clone(), public));
+    }
+    let verifier = Verifier::new(keys)?;
+    let store = crate::registry::signature_store(&args.registry)?;
+    if args.insecure_ignore_tlog {
+        eprintln!(
+            "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature."
+        );
+    }
+
+    let policy_for = |image: &Reference| {
+        let annotations = annotations.clone();
+        let repository = args.match_repository.then(|| image.repo_name());
+        move |digest| {
+            let mut p = ImagePolicy::for_digest(digest);
+            for (k, v) in &annotations {
+                p = p.annotation(k.clone(), v.clone());
+            }
+            if let Some(r) = &repository {
+                p = p.require_repository(r.clone());
+            }
+            p
+        }
+    };
+    let mut results: Vec<(usize, Result<Vec<_>, ImageVerifyError>)> =
+        stream::iter(images.iter().enumerate())
+            .map(|(i, image)| {
+                let store = &store;
+                let verifier = &verifier;
+                let policy = policy_for(image);
+                let recursive = args.recursive;
+                async move {
+                    let r = if recursive {
+                        verify_image_recursive(store, verifier, image, policy).await
+                    } else {
+                        verify_image(store, verifier, image, policy)
+                            .await
+                            .map(|v| vec![v])
+                    };
+                    (i, r)
+                }
+            })
+            .buffer_unordered(args.concurrency.max(1))
+            .collect()
+            .await;
+    results.sort_by_key(|(i, _)| *i);
+
+    let header = Header {
+        annotations: !annotations.is_empty(),
+        tlog_ignored: args.insecure_ignore_tlog,
+    };
+    let total = images.len();
+    let mut failed = 0;
+    let mut first_failure: Option<Failure> = None;
+    for (i, result) in results {
+        match result {
+            Ok(verified) => {
+                header.print(&args.images[i]);
+                match args.output {
+                    OutputFormat::Json => println!("\n{}", output::payloads_json(&verified)),
+                    OutputFormat::Text => print!("{}", output::payloads_text(&verified)),
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                let failure = Failure::with_code(exit_code(&e), e);
+                if total > 1 {
+                    eprintln!("Error: {:#}", failure.error);
+                }
+                first_failure.get_or_insert(failure);
+            }
+        }
+    }
+    match first_failure {
+        None => Ok(()),
+        Some(f) if total == 1 => Err(f),
+        Some(f) => Err(Failure::with_code(
+            f.code,
+            anyhow!("{failed} of {total} images failed verification"),
+        )),
+    }
+}
+
+fn exit_code(e: &ImageVerifyError) -> i32 {
+    match e {
+        ImageVerifyError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
+        ImageVerifyError::Verify {
+            error: VerifyError::NoSignatures { .. },
+            ..
+        } => exit::NO_SIGNATURES,
+        ImageVerifyError::Verify {
+            error: VerifyError::NoMatchingSignature { .. },
+            ..
+        } => exit::NO_MATCHING_SIGNATURE,
+        _ => exit::OTHER,
+    }
+}

@@ -1,0 +1,46 @@
+//! From command-line registry flags to a registry client and signature store.
+
+use anyhow::Context;
+use signet_core::signature_manifest::MediaTypes;
+use signet_oci::signatures::SignatureStore;
+use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef};
+
+use crate::args::RegistryArgs;
+
+pub fn signature_store(args: &RegistryArgs) -> anyhow::Result<SignatureStore> {
+    let credentials = match (
+        &args.registry_username,
+        &args.registry_password,
+        &args.registry_token,
+    ) {
+        (Some(username), Some(password), _) => Some(Credential::Basic {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        (_, _, Some(token)) => Some(Credential::Bearer(token.clone())),
+        _ => None,
+    };
+    let client = RegistryClient::new(ClientOptions {
+        allow_http_registry: args.allow_http_registry,
+        allow_insecure_registry: args.allow_insecure_registry,
+        credentials,
+        user_agent: format!("signet/{}", env!("CARGO_PKG_VERSION")),
+        ..ClientOptions::default()
+    })?;
+    let repository_override = match std::env::var("COSIGN_REPOSITORY") {
+        Ok(r) if !r.is_empty() => Some(
+            r.parse::<RepositoryRef>()
+                .with_context(|| format!("COSIGN_REPOSITORY={r:?}"))?,
+        ),
+        _ => None,
+    };
+    let media_types = match std::env::var("COSIGN_DOCKER_MEDIA_TYPES").as_deref() {
+        Ok("1" | "true") => MediaTypes::Docker,
+        _ => MediaTypes::Oci,
+    };
+    Ok(SignatureStore::new(
+        client,
+        repository_override,
+        media_types,
+    ))
+}

@@ -1,0 +1,565 @@
+//! [`RegistryClient`]: the OCI distribution API operations signet needs.
+//!
+//! Every read is bounded (`max_manifest_bytes`, `max_blob_bytes`) while
+//! streaming, and every byte string fetched by digest is hashed and compared
+//! before it is returned.
+
+use std::sync::Arc;
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, LOCATION};
+use reqwest::{Method, Response, StatusCode};
+use signet_core::Digest;
+
+use crate::auth::Credential;
+use crate::error::RegistryError;
+use crate::manifest;
+use crate::reference::{Reference, ReferenceError, RepositoryRef, validate_tag};
+use crate::transport::{Action, Req, Transport, error_for, read_limited};
+
+const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
+
+/// How to talk to registries.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Use plain `http://` instead of `https://` for registries.
+    pub allow_http_registry: bool,
+    /// Use https without verifying the registry's certificate.
+    pub allow_insecure_registry: bool,
+    /// Credentials for every registry, overriding the config files
+    /// (`--registry-username` / `--registry-password`).
+    pub credentials: Option<Credential>,
+    /// Largest manifest accepted (default 4 MiB, the distribution limit).
+    pub max_manifest_bytes: usize,
+    /// Largest blob accepted by callers that use it as their limit (default
+    /// 128 MiB, cosign's `COSIGN_MAX_ATTACHMENT_SIZE`).
+    pub max_blob_bytes: usize,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            allow_http_registry: false,
+            allow_insecure_registry: false,
+            credentials: None,
+            max_manifest_bytes: 4 << 20,
+            max_blob_bytes: 128 << 20,
+            user_agent: concat!("signet/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// A manifest as fetched: the exact bytes, their media type, and their digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The manifest bytes, unmodified (signatures cover these bytes).
+    pub bytes: Vec<u8>,
+    /// Media type from `Content-Type` (or the document's `mediaType`).
+    pub media_type: String,
+    /// sha256 of `bytes`.
+    pub digest: Digest,
+}
+
+/// What a HEAD says about a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    /// Media type.
+    pub media_type: String,
+    /// Digest.
+    pub digest: Digest,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// An async registry client. Cheap to clone: clones share one connection pool
+/// and one token cache.
+#[derive(Clone)]
+pub struct RegistryClient {
+    inner: Arc<Transport>,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tag or digest, as it goes after `/manifests/`.
+enum ManifestRef {
+    Tag(String),
+    Digest(Digest),
+}
+
+impl ManifestRef {
+    fn parse(reference: &str) -> Result<Self, RegistryError> {
+        if reference.contains(':') {
+            let digest = reference.parse().map_err(|_| ReferenceError::Digest {
+                input: crate::reference::shorten(reference),
+                digest: crate::reference::shorten(reference),
+            })?;
+            Ok(Self::Digest(digest))
+        } else {
+            validate_tag(reference, reference)?;
+            Ok(Self::Tag(reference.to_owned()))
+        }
+    }
+
+    fn as_str(&self) -> String {
+        match self {
+            Self::Tag(t) => t.clone(),
+            Self::Digest(d) => d.to_string(),
+        }
+    }
+}
+
+impl RegistryClient {
+    /// A client with `options`.
+    pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
+        Ok(Self {
+            inner: Arc::new(Transport::new(options)?),
+        })
+    }
+
+    /// The options this client was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// Fetches a manifest by tag or digest. A digest reference is verified
+    /// against the bytes received.
+    pub async fn get_manifest(
+        &self,
+        repo: &RepositoryRef,
+        reference: &str,
+    ) -> Result<Manifest, RegistryError> {
+        let mref = ManifestRef::parse(reference)?;
+        let what = manifest_what(repo, reference);
+        let response = self.manifest_request(repo, &mref, Method::GET).await?;
+        if response.status() != StatusCode::OK {
+            return Err(error_for(response, &what, repo.registry()).await);
+        }
+        let header_type = content_type(response.headers());
+        let limit = self.inner.options.max_manifest_bytes;
+        let bytes = read_limited(response, limit, &what, repo.registry()).await?;
+        let digest = Digest::sha256_of(&bytes);
+        if let ManifestRef::Digest(expected) = &mref
+            && *expected != digest
+        {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: expected.clone(),
+                actual: digest,
+            });
+        }
+        let media_type = media_type_of(header_type, &bytes);
+        Ok(Manifest {
+            bytes,
+            media_type,
+            digest,
+        })
+    }
+
+    /// Looks a manifest up without downloading it; `None` if it does not
+    /// exist. Falls back to GET when the registry omits `Docker-Content-Digest`.
+    pub async fn head_manifest(
+        &self,
+        repo: &RepositoryRef,
+        reference: &str,
+    ) -> Result<Option<Descriptor>, RegistryError> {
+        let mref = ManifestRef::parse(reference)?;
+        let what = manifest_what(repo, reference);
+        let response = self.manifest_request(repo, &mref, Method::HEAD).await?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            _ => return Err(error_for(response, &what, repo.registry()).await),
+        }
+        let headers = response.headers();
+        let digest =
+            header_str(headers, DOCKER_CONTENT_DIGEST).and_then(|d| d.parse::<Digest>().ok());
+        let size = header_str(headers, CONTENT_LENGTH.as_str()).and_then(|s| s.parse::<u64>().ok());
+        let media_type = content_type(headers);
+        match (digest, size, media_type) {
+            (Some(digest), Some(size), Some(media_type)) => {
+                if let ManifestRef::Digest(expected) = &mref
+                    && *expected != digest
+                {
+                    return Err(RegistryError::DigestMismatch {
+                        what,
+                        expected: expected.clone(),
+                        actual: digest,
+                    });
+                }
+                Ok(Some(Descriptor {
+                    media_type,
+                    digest,
+                    size,
+                }))
+            }
+            _ => match self.get_manifest(repo, reference).await {
+                Ok(m) => Ok(Some(Descriptor {
+                    size: m.bytes.len() as u64,
+                    media_type: m.media_type,
+                    digest: m.digest,
+                })),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// The digest `reference` names: its own digest if it has one, otherwise
+    /// what its tag currently points to.
+    pub async fn resolve_digest(&self, reference: &Reference) -> Result<Digest, RegistryError> {
+        if let Some(d) = reference.digest() {
+            return Ok(d.clone());
+        }
+        let tag = reference.manifest_reference();
+        match self.head_manifest(reference.repository_ref(), &tag).await? {
+            Some(desc) => Ok(desc.digest),
+            None => Err(RegistryError::NotFound {
+                what: manifest_what(reference.repository_ref(), &tag),
+                detail: "HTTP 404".into(),
+            }),
+        }
+    }
+
+    /// Uploads a manifest under a tag or digest and returns its digest.
+    pub async fn put_manifest(
+        &self,
+        repo: &RepositoryRef,
+        reference: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, RegistryError> {
+        let mref = ManifestRef::parse(reference)?;
+        let what = format!("upload of {}", manifest_what(repo, reference));
+        let digest = Digest::sha256_of(bytes);
+        if let ManifestRef::Digest(expected) = &mref
+            && *expected != digest
+        {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: expected.clone(),
+                actual: digest,
+            });
+        }
+        if bytes.len() > self.inner.options.max_manifest_bytes {
+            return Err(RegistryError::TooLarge {
+                what,
+                limit: self.inner.options.max_manifest_bytes,
+            });
+        }
+        let req = Req {
+            method: Method::PUT,
+            url: self.inner.url(
+                repo.registry(),
+                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+            )?,
+            accept: None,
+            content_type: Some(media_type),
+            body: Some(bytes),
+        };
+        let response = self.inner.send(repo, Action::Push, &req).await?;
+        if !response.status().is_success() {
+            return Err(error_for(response, &what, repo.registry()).await);
+        }
+        check_announced_digest(response.headers(), &digest, &what)?;
+        Ok(digest)
+    }
+
+    /// Downloads a blob of at most `max_bytes` and checks it against `digest`.
+    pub async fn get_blob(
+        &self,
+        repo: &RepositoryRef,
+        digest: &Digest,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let what = blob_what(repo, digest);
+        let response = self
+            .blob_request(repo, digest, Method::GET, Action::Pull)
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(error_for(response, &what, repo.registry()).await);
+        }
+        let bytes = read_limited(response, max_bytes, &what, repo.registry()).await?;
+        let actual = Digest::sha256_of(&bytes);
+        if actual != *digest {
+            return Err(RegistryError::DigestMismatch {
+                what,
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Whether the repository holds the blob.
+    pub async fn blob_exists(
+        &self,
+        repo: &RepositoryRef,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        self.blob_exists_for(repo, digest, Action::Pull).await
+    }
+
+    async fn blob_exists_for(
+        &self,
+        repo: &RepositoryRef,
+        digest: &Digest,
+        action: Action,
+    ) -> Result<bool, RegistryError> {
+        let response = self
+            .blob_request(repo, digest, Method::HEAD, action)
+            .await?;
+        match response.status() {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(error_for(response, &blob_what(repo, digest), repo.registry()).await),
+        }
+    }
+
+    /// Uploads a blob (monolithically) unless the repository already has it,
+    /// and returns its digest.
+    pub async fn push_blob(
+        &self,
+        repo: &RepositoryRef,
+        bytes: &[u8],
+    ) -> Result<Digest, RegistryError> {
+        let digest = Digest::sha256_of(bytes);
+        // The HEAD asks for a push token, so the upload below reuses it.
+        if self.blob_exists_for(repo, &digest, Action::Push).await? {
+            return Ok(digest);
+        }
+        let what = format!("upload of {}", blob_what(repo, &digest));
+        let start = Req {
+            method: Method::POST,
+            url: self.inner.url(
+                repo.registry(),
+                &format!("{}/blobs/uploads/", repo.repository()),
+            )?,
+            accept: None,
+            content_type: None,
+            body: Some(&[]),
+        };
+        let response = self.inner.send(repo, Action::Push, &start).await?;
+        if !response.status().is_success() {
+            return Err(error_for(response, &what, repo.registry()).await);
+        }
+        let location = header_str(response.headers(), LOCATION.as_str()).ok_or_else(|| {
+            RegistryError::InvalidResponse {
+                what: what.clone(),
+                reason: "upload started without a Location header".into(),
+            }
+        })?;
+        // Location may be relative or absolute, and may carry its own query (upload state).
+        let mut url = start
+            .url
+            .join(location)
+            .map_err(|e| RegistryError::InvalidResponse {
+                what: what.clone(),
+                reason: format!(
+                    "bad upload Location {:?}: {e}",
+                    crate::snippet(location, 80)
+                ),
+            })?;
+        url.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        let finish = Req {
+            method: Method::PUT,
+            url,
+            accept: None,
+            content_type: Some("application/octet-stream"),
+            body: Some(bytes),
+        };
+        let response = self.inner.send(repo, Action::Push, &finish).await?;
+        if !response.status().is_success() {
+            return Err(error_for(response, &what, repo.registry()).await);
+        }
+        check_announced_digest(response.headers(), &digest, &what)?;
+        Ok(digest)
+    }
+
+    /// Checks that `registry` speaks the distribution API (`GET /v2/` answers
+    /// 200 or 401).
+    pub async fn ping(&self, registry: &str) -> Result<(), RegistryError> {
+        let url = self.inner.url(registry, "")?;
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| self.inner.transport_error(registry, &e))?;
+        match response.status() {
+            StatusCode::OK | StatusCode::UNAUTHORIZED => Ok(()),
+            _ => Err(error_for(response, &format!("ping of {registry}"), registry).await),
+        }
+    }
+
+    async fn manifest_request(
+        &self,
+        repo: &RepositoryRef,
+        mref: &ManifestRef,
+        method: Method,
+    ) -> Result<Response, RegistryError> {
+        let req = Req {
+            method,
+            url: self.inner.url(
+                repo.registry(),
+                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+            )?,
+            accept: Some(manifest::ACCEPTED_MEDIA_TYPES.join(", ")),
+            content_type: None,
+            body: None,
+        };
+        self.inner.send(repo, Action::Pull, &req).await
+    }
+
+    async fn blob_request(
+        &self,
+        repo: &RepositoryRef,
+        digest: &Digest,
+        method: Method,
+        action: Action,
+    ) -> Result<Response, RegistryError> {
+        let req = Req {
+            method,
+            url: self.inner.url(
+                repo.registry(),
+                &format!("{}/blobs/{digest}", repo.repository()),
+            )?,
+            accept: None,
+            content_type: None,
+            body: None,
+        };
+        self.inner.send(repo, action, &req).await
+    }
+}
+
+fn manifest_what(repo: &RepositoryRef, reference: &str) -> String {
+    format!("manifest {:?} in {repo}", crate::snippet(reference, 80))
+}
+
+fn blob_what(repo: &RepositoryRef, digest: &Digest) -> String {
+    format!("blob {digest} in {repo}")
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// `Content-Type` without parameters.
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, CONTENT_TYPE.as_str())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The header's media type unless it is missing or generic, then the
+/// document's own `mediaType`, then a guess from its shape.
+fn media_type_of(header: Option<String>, bytes: &[u8]) -> String {
+    let generic = |t: &str| {
+        matches!(
+            t,
+            "application/json" | "text/plain" | "application/octet-stream"
+        )
+    };
+    if let Some(t) = header.as_deref().filter(|t| !generic(t)) {
+        return t.to_owned();
+    }
+    #[derive(serde::Deserialize)]
+    struct Sniff {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+        manifests: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Sniff>(bytes) {
+        Ok(Sniff {
+            media_type: Some(t),
+            ..
+        }) if !t.is_empty() => t,
+        Ok(Sniff {
+            manifests: Some(_), ..
+        }) => manifest::OCI_INDEX.to_owned(),
+        _ => header.unwrap_or_else(|| manifest::OCI_MANIFEST.to_owned()),
+    }
+}
+
+/// A registry that announces a different digest than the bytes we sent hash
+/// to has stored something else.
+fn check_announced_digest(
+    headers: &HeaderMap,
+    digest: &Digest,
+    what: &str,
+) -> Result<(), RegistryError> {
+    match header_str(headers, DOCKER_CONTENT_DIGEST).and_then(|d| d.parse::<Digest>().ok()) {
+        Some(announced) if announced != *digest => Err(RegistryError::DigestMismatch {
+            what: what.to_owned(),
+            expected: digest.clone(),
+            actual: announced,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_fallbacks() {
+        let oci = manifest::OCI_MANIFEST.to_owned();
+        assert_eq!(media_type_of(Some(oci.clone()), b"junk"), oci);
+        let doc = br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#;
+        assert_eq!(
+            media_type_of(Some("application/json".into()), doc),
+            manifest::DOCKER_MANIFEST
+        );
+        assert_eq!(
+            media_type_of(None, br#"{"manifests":[]}"#),
+            manifest::OCI_INDEX
+        );
+        assert_eq!(media_type_of(None, b"\xff"), manifest::OCI_MANIFEST);
+        assert_eq!(
+            media_type_of(Some("text/plain".into()), b"{}"),
+            "text/plain"
+        );
+    }
+
+    #[test]
+    fn manifest_refs() {
+        assert!(matches!(
+            ManifestRef::parse("latest"),
+            Ok(ManifestRef::Tag(_))
+        ));
+        assert!(matches!(
+            ManifestRef::parse(
+                "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            ),
+            Ok(ManifestRef::Digest(_))
+        ));
+        for bad in ["", "../x", "a/b", "sha256:00", "sha512:00", "-x", "a?b"] {
+            assert!(ManifestRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn options_default() {
+        let o = ClientOptions::default();
+        assert_eq!(
+            (o.max_manifest_bytes, o.max_blob_bytes),
+            (4 << 20, 128 << 20)
+        );
+        assert!(o.user_agent.starts_with("signet/"));
+        assert!(RegistryClient::new(o).is_ok());
+    }
+}

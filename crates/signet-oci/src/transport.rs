@@ -1,0 +1,625 @@
+//! The HTTP layer under [`crate::RegistryClient`]: authentication (anonymous
+//! first, then the registry's challenge), token caching, retries of idempotent
+//! requests, bounded body reads and error classification.
+
+use std::collections::{HashMap, HashSet};
+use std::error::Error as _;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode, Url};
+use serde::Deserialize;
+
+use crate::auth::Credential;
+use crate::client::ClientOptions;
+use crate::error::RegistryError;
+use crate::reference::RepositoryRef;
+use crate::www_authenticate::{self, Challenge};
+
+/// Backoff before the first and second retry of an idempotent request.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+const MAX_TOKEN_RESPONSE: usize = 1 << 20;
+const MAX_ERROR_BODY: usize = 16 << 10;
+/// Token lifetime when the token endpoint does not say (the distribution spec's default).
+const DEFAULT_TOKEN_SECS: u64 = 60;
+
+/// What a request needs permission to do; selects the token scope.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Action {
+    Pull,
+    Push,
+}
+
+impl Action {
+    fn scope(self, repo: &RepositoryRef) -> String {
+        let actions = match self {
+            Action::Pull => "pull",
+            Action::Push => "pull,push",
+        };
+        format!("repository:{}:{actions}", repo.repository())
+    }
+}
+
+/// One request, kept as data so it can be re-sent after a challenge or a retry.
+pub(crate) struct Req<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub accept: Option<String>,
+    pub content_type: Option<&'a str>,
+    pub body: Option<&'a [u8]>,
+}
+
+#[derive(Clone)]
+enum AuthHeader {
+    Bearer(String),
+    Basic { username: String, password: String },
+}
+
+struct CachedToken {
+    token: String,
+    expires: Instant,
+}
+
+#[derive(Default)]
+struct AuthState {
+    /// Bearer tokens by (registry, scope).
+    tokens: HashMap<(String, String), CachedToken>,
+    /// Registries that challenged with Basic: send credentials up front.
+    basic: HashSet<String>,
+    /// Credentials looked up from config files, by registry.
+    credentials: HashMap<String, Credential>,
+}
+
+pub(crate) struct Transport {
+    pub http: reqwest::Client,
+    pub options: ClientOptions,
+    state: Mutex<AuthState>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl Transport {
+    pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(options.user_agent.clone());
+        if options.allow_insecure_registry {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| RegistryError::Setup(error_chain(&e)))?;
+        Ok(Self {
+            http,
+            options,
+            state: Mutex::new(AuthState::default()),
+        })
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        if self.options.allow_http_registry {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// `<scheme>://<registry>/v2/<path>`.
+    pub fn url(&self, registry: &str, path: &str) -> Result<Url, RegistryError> {
+        let s = format!("{}://{registry}/v2/{path}", self.scheme());
+        Url::parse(&s).map_err(|e| RegistryError::Setup(format!("cannot build URL {s:?}: {e}")))
+    }
+
+    fn state(&self) -> MutexGuard<'_, AuthState> {
+        // A panic elsewhere while holding the lock leaves only a cache behind.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends `req`, answering one authentication challenge and retrying
+    /// GET/HEAD on transient failures. Returns the final response whatever its
+    /// status; callers classify unsuccessful ones with [`error_for`].
+    pub async fn send(
+        &self,
+        repo: &RepositoryRef,
+        action: Action,
+        req: &Req<'_>,
+    ) -> Result<Response, RegistryError> {
+        let registry = repo.registry();
+        let scope = action.scope(repo);
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let mut auth = self.cached_auth(registry, &scope, action, repo);
+        let mut challenged = false;
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(req, auth.as_ref()).await;
+            let transient = match &result {
+                Err(e) => is_transient(e),
+                Ok(r) => matches!(r.status().as_u16(), 502..=504),
+            };
+            if idempotent && transient && attempt < BACKOFF.len() {
+                tokio::time::sleep(BACKOFF[attempt]).await;
+                attempt += 1;
+                continue;
+            }
+            let response = result.map_err(|e| self.transport_error(registry, &e))?;
+            if response.status() == StatusCode::UNAUTHORIZED && !challenged {
+                challenged = true;
+                let challenge = response
+                    .headers()
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(www_authenticate::preferred);
+                if let Some(challenge) = challenge
+                    && let Some(header) =
+                        self.authenticate(repo, action, &scope, &challenge).await?
+                {
+                    auth = Some(header);
+                    continue;
+                }
+            }
+            return Ok(response);
+        }
+    }
+
+    async fn send_once(
+        &self,
+        req: &Req<'_>,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Response, reqwest::Error> {
+        let mut builder = self.http.request(req.method.clone(), req.url.clone());
+        if let Some(accept) = &req.accept {
+            builder = builder.header(ACCEPT, accept.as_str());
+        }
+        if let Some(ct) = req.content_type {
+            builder = builder.header(CONTENT_TYPE, ct);
+        }
+        if let Some(body) = req.body {
+            // Copied per attempt: a retried or re-authenticated request needs the body again.
+            builder = builder.body(body.to_vec());
+        }
+        builder = match auth {
+            Some(AuthHeader::Bearer(token)) => builder.bearer_auth(token),
+            Some(AuthHeader::Basic { username, password }) => {
+                builder.basic_auth(username, Some(password))
+            }
+            None => builder,
+        };
+        builder.send().await
+    }
+
+    fn cached_auth(
+        &self,
+        registry: &str,
+        scope: &str,
+        action: Action,
+        repo: &RepositoryRef,
+    ) -> Option<AuthHeader> {
+        let state = self.state();
+        if state.basic.contains(registry) {
+            return match self
+                .options
+                .credentials
+                .as_ref()
+                .or(state.credentials.get(registry))
+            {
+                Some(Credential::Basic { username, password }) => Some(AuthHeader::Basic {
+                    username: username.clone(),
+                    password: password.clone(),
+                }),
+                _ => None,
+            };
+        }
+        let now = Instant::now();
+        let get = |scope: &str| {
+            state
+                .tokens
+                .get(&(registry.to_owned(), scope.to_owned()))
+                .filter(|t| t.expires > now)
+                .map(|t| AuthHeader::Bearer(t.token.clone()))
+        };
+        // A push token also allows pulls.
+        get(scope).or_else(|| match action {
+            Action::Pull => get(&Action::Push.scope(repo)),
+            Action::Push => None,
+        })
+    }
+
+    async fn credential(&self, registry: &str) -> Result<Credential, RegistryError> {
+        if let Some(c) = &self.options.credentials {
+            return Ok(c.clone());
+        }
+        if let Some(c) = self.state().credentials.get(registry) {
+            return Ok(c.clone());
+        }
+        let host = registry.to_owned();
+        // May run a credential helper process.
+        let cred = tokio::task::spawn_blocking(move || crate::auth::credential_for(&host))
+            .await
+            .map_err(|e| RegistryError::Setup(format!("credential lookup failed: {e}")))??;
+        self.state()
+            .credentials
+            .insert(registry.to_owned(), cred.clone());
+        Ok(cred)
+    }
+
+    /// Answers a challenge; `None` when there is nothing to answer it with.
+    async fn authenticate(
+        &self,
+        repo: &RepositoryRef,
+        action: Action,
+        scope: &str,
+        challenge: &Challenge,
+    ) -> Result<Option<AuthHeader>, RegistryError> {
+        let registry = repo.registry();
+        let credential = self.credential(registry).await?;
+        if challenge.is_basic() {
+            return Ok(match credential {
+                Credential::Basic { username, password } => {
+                    self.state().basic.insert(registry.to_owned());
+                    Some(AuthHeader::Basic { username, password })
+                }
+                _ => None,
+            });
+        }
+        if let Credential::Bearer(token) = credential {
+            return Ok(Some(AuthHeader::Bearer(token)));
+        }
+        let what = format!(
+            "token for {} ({})",
+            repo,
+            if action == Action::Push {
+                "push"
+            } else {
+                "pull"
+            }
+        );
+        let invalid = |reason: String| RegistryError::InvalidResponse {
+            what: what.clone(),
+            reason,
+        };
+        let realm = challenge
+            .param("realm")
+            .ok_or_else(|| invalid("bearer challenge without realm".into()))?;
+        let mut realm = Url::parse(realm)
+            .map_err(|e| invalid(format!("bad realm {:?}: {e}", crate::snippet(realm, 80))))?;
+        let plain_ok = self.options.allow_http_registry || credential == Credential::Anonymous;
+        match realm.scheme() {
+            "https" => {}
+            "http" if plain_ok => {}
+            other => {
+                return Err(invalid(format!(
+                    "refusing to send credentials to a {other}:// token realm"
+                )));
+            }
+        }
+        let service = challenge.param("service").unwrap_or_default().to_owned();
+        let response = match &credential {
+            Credential::IdentityToken(refresh) => {
+                let form = form_encode(&[
+                    ("grant_type", "refresh_token"),
+                    ("service", &service),
+                    ("scope", scope),
+                    ("client_id", "signet"),
+                    ("refresh_token", refresh),
+                ]);
+                let r = self
+                    .http
+                    .post(realm.clone())
+                    .header(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    )
+                    .body(form)
+                    .send()
+                    .await
+                    .map_err(|e| self.transport_error(registry, &e))?;
+                // Token servers without the OAuth2 POST flow take the refresh token as Basic auth.
+                if matches!(r.status().as_u16(), 404 | 405) {
+                    self.token_get(
+                        &mut realm,
+                        &service,
+                        scope,
+                        Some(("<token>", refresh)),
+                        registry,
+                    )
+                    .await?
+                } else {
+                    r
+                }
+            }
+            Credential::Basic { username, password } => {
+                self.token_get(
+                    &mut realm,
+                    &service,
+                    scope,
+                    Some((username, password)),
+                    registry,
+                )
+                .await?
+            }
+            _ => {
+                self.token_get(&mut realm, &service, scope, None, registry)
+                    .await?
+            }
+        };
+        if !response.status().is_success() {
+            return Err(error_for(response, &what, registry).await);
+        }
+        let body = read_limited(response, MAX_TOKEN_RESPONSE, &what, registry).await?;
+        let parsed: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|e| invalid(format!("token response is not JSON: {e}")))?;
+        let token = parsed
+            .token
+            .filter(|t| !t.is_empty())
+            .or(parsed.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| invalid("token response has neither token nor access_token".into()))?;
+        // Refresh a little early so a token does not expire in flight.
+        let secs = parsed
+            .expires_in
+            .unwrap_or(DEFAULT_TOKEN_SECS)
+            .clamp(10, 24 * 3600)
+            - 5;
+        self.state().tokens.insert(
+            (registry.to_owned(), scope.to_owned()),
+            CachedToken {
+                token: token.clone(),
+                expires: Instant::now() + Duration::from_secs(secs),
+            },
+        );
+        Ok(Some(AuthHeader::Bearer(token)))
+    }
+
+    async fn token_get(
+        &self,
+        realm: &mut Url,
+        service: &str,
+        scope: &str,
+        basic: Option<(&str, &str)>,
+        registry: &str,
+    ) -> Result<Response, RegistryError> {
+        {
+            let mut q = realm.query_pairs_mut();
+            if !service.is_empty() {
+                q.append_pair("service", service);
+            }
+            q.append_pair("scope", scope);
+        }
+        let mut builder = self.http.get(realm.clone());
+        if let Some((u, p)) = basic {
+            builder = builder.basic_auth(u, Some(p));
+        }
+        builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(registry, &e))
+    }
+
+    pub fn transport_error(&self, registry: &str, e: &reqwest::Error) -> RegistryError {
+        let mut message = error_chain(e);
+        let lower = message.to_ascii_lowercase();
+        if self.scheme() == "https"
+            && [
+                "invalidcontenttype",
+                "corrupt message",
+                "wrong version number",
+            ]
+            .iter()
+            .any(|s| lower.contains(s))
+        {
+            message
+                .push_str("; the registry may be serving plain HTTP: pass --allow-http-registry");
+        } else if self.scheme() == "https" && lower.contains("certificate") {
+            message.push_str(
+                "; for a registry with a self-signed certificate pass --allow-insecure-registry",
+            );
+        }
+        RegistryError::Transport {
+            registry: registry.to_owned(),
+            message,
+        }
+    }
+}
+
+/// Connection-level failures worth another try: refused or reset connections
+/// and keep-alive connections the server closed under us.
+/// TLS failures are not retried: they will not go away by themselves.
+fn is_transient(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        if s.to_string()
+            .contains("connection closed before message completed")
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// The error and its causes on one line, without repeats.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    crate::snippet(&parts.join(": "), 400)
+}
+
+/// Reads a body of at most `limit` bytes; the limit is enforced on the bytes
+/// received, not just on `Content-Length`.
+pub(crate) async fn read_limited(
+    mut response: Response,
+    limit: usize,
+    what: &str,
+    registry: &str,
+) -> Result<Vec<u8>, RegistryError> {
+    let too_large = || RegistryError::TooLarge {
+        what: what.to_owned(),
+        limit,
+    };
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let capacity = declared
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+        .min(limit);
+    let mut out = Vec::with_capacity(capacity);
+    loop {
+        let chunk = response
+            .chunk()
+            .await
+            .map_err(|e| RegistryError::Transport {
+                registry: registry.to_owned(),
+                message: format!("reading {what}: {}", error_chain(&e)),
+            })?;
+        let Some(chunk) = chunk else { break };
+        if out.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ErrorEntry>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEntry {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Turns an unsuccessful response into an error blaming the right party.
+pub(crate) async fn error_for(response: Response, what: &str, registry: &str) -> RegistryError {
+    let status = response.status();
+    let body = read_limited(response, MAX_ERROR_BODY, what, registry)
+        .await
+        .unwrap_or_default();
+    let detail = error_detail(status.as_u16(), &body);
+    let what = what.to_owned();
+    match status.as_u16() {
+        404 => RegistryError::NotFound { what, detail },
+        401 => RegistryError::Unauthorized { what, detail },
+        403 => RegistryError::Denied { what, detail },
+        status => RegistryError::Http {
+            what,
+            status,
+            detail,
+        },
+    }
+}
+
+/// `HTTP 404, MANIFEST_UNKNOWN: manifest unknown`, from the registry's error JSON.
+pub(crate) fn error_detail(status: u16, body: &[u8]) -> String {
+    let first = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.errors.into_iter().next());
+    let text = match first {
+        Some(ErrorEntry { code, message }) => match (code, message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c,
+            (None, Some(m)) => m,
+            (None, None) => String::new(),
+        },
+        None => String::new(),
+    };
+    if text.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}, {}", crate::snippet(&text, 160))
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding.
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_details() {
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#;
+        assert_eq!(
+            error_detail(404, body),
+            "HTTP 404, MANIFEST_UNKNOWN: manifest unknown"
+        );
+        assert_eq!(error_detail(500, b"<html>oops</html>"), "HTTP 500");
+        assert_eq!(error_detail(401, br#"{"errors":[]}"#), "HTTP 401");
+        let long = format!(
+            r#"{{"errors":[{{"code":"X","message":"{}\n"}}]}}"#,
+            "m".repeat(500)
+        );
+        let d = error_detail(400, long.as_bytes());
+        assert!(d.len() < 200 && !d.contains('\n'), "{d}");
+    }
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(
+            form_encode(&[("scope", "repository:a/b:pull,push"), ("x", "a b&c=é")]),
+            "scope=repository%3Aa%2Fb%3Apull%2Cpush&x=a+b%26c%3D%C3%A9"
+        );
+    }
+
+    #[test]
+    fn scopes() {
+        let repo: RepositoryRef = "ghcr.io/org/app".parse().unwrap();
+        assert_eq!(Action::Pull.scope(&repo), "repository:org/app:pull");
+        assert_eq!(Action::Push.scope(&repo), "repository:org/app:pull,push");
+    }
+}

@@ -1,0 +1,165 @@
+//! Verifying images in a registry: fetch the signatures, convert them to the
+//! bundle model, and hand them to the [`Verifier`]. The network part lives
+//! here so that the [`Verifier`] itself only ever sees bytes.
+
+use signet_core::Digest;
+use signet_oci::manifest::{is_index, parse_index};
+use signet_oci::signatures::{SignatureStore, SignatureStoreError};
+use signet_oci::{Reference, RegistryError};
+use thiserror::Error;
+
+use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
+
+/// Verifying an image in a registry failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ImageVerifyError {
+    /// The image (tag or digest) does not exist.
+    #[error("image {reference} not found: {source}")]
+    ImageNotFound {
+        /// The reference as given.
+        reference: String,
+        /// The registry's answer.
+        source: RegistryError,
+    },
+    /// A registry request failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The signature manifest could not be read.
+    #[error(transparent)]
+    Store(#[from] SignatureStoreError),
+    /// The signatures did not verify.
+    #[error("{reference}: {error}")]
+    Verify {
+        /// The image.
+        reference: String,
+        /// Why.
+        error: VerifyError,
+    },
+}
+
+/// Resolves `image` to its digest (once), fetches its signatures and verifies
+/// them against `policy(digest)`.
+pub async fn verify_image(
+    store: &SignatureStore,
+    verifier: &Verifier,
+    image: &Reference,
+    policy: impl Fn(Digest) -> ImagePolicy,
+) -> Result<VerifiedImage, ImageVerifyError> {
+    let digest = store
+        .client()
+        .resolve_digest(image)
+        .await
+        .map_err(|source| not_found(image, source))?;
+    verify_digest(store, verifier, image, &policy(digest)).await
+}
+
+/// Like [`verify_image`], and when the image is an index also verifies every
+/// manifest it lists: all of them must be signed. Returns one result per
+/// manifest, the index first.
+pub async fn verify_image_recursive(
+    store: &SignatureStore,
+    verifier: &Verifier,
+    image: &Reference,
+    policy: impl Fn(Digest) -> ImagePolicy,
+) -> Result<Vec<VerifiedImage>, ImageVerifyError> {
+    let manifest = store
+        .client()
+        .get_manifest(image.repository_ref(), &image.manifest_reference())
+        .await
+        .map_err(|source| not_found(image, source))?;
+    let mut digests = vec![manifest.digest.clone()];
+    if is_index(&manifest.media_type) {
+        let index = parse_index(&manifest.bytes).map_err(|e| RegistryError::InvalidResponse {
+            what: format!("image index {image}"),
+            reason: e.to_string(),
+        })?;
+        digests.extend(index.manifests.into_iter().map(|m| m.digest));
+    }
+    let mut results = Vec::with_capacity(digests.len());
+    for digest in digests {
+        let child = image.with_digest(digest.clone());
+        results.push(verify_digest(store, verifier, &child, &policy(digest)).await?);
+    }
+    Ok(results)
+}
+
+async fn verify_digest(
+    store: &SignatureStore,
+    verifier: &Verifier,
+    image: &Reference,
+    policy: &ImagePolicy,
+) -> Result<VerifiedImage, ImageVerifyError> {
+    let fetched = store.fetch(image.repository_ref(), policy.digest()).await?;
+    if fetched.is_empty() {
+        return Err(ImageVerifyError::Verify {
+            reference: image.to_string(),
+            error: VerifyError::NoSignatures {
+                digest: policy.digest().clone(),
+            },
+        });
+    }
+    // Convert at the edge: every legacy layer becomes a bundle candidate;
+    // layers that cannot be read are rejections, not fatal errors, so one bad
+    // layer cannot hide a good signature.
+    let mut candidates = Vec::with_capacity(fetched.len());
+    let mut unreadable = Vec::new();
+    for f in fetched {
+        let converted = f.payload.map_err(|e| e.to_string()).and_then(|payload| {
+            f.layer
+                .to_bundle()
+                .map(|bundle| (payload, bundle))
+                .map_err(|e| e.to_string())
+        });
+        match converted {
+            Ok((payload, bundle)) => candidates.push(SignatureCandidate {
+                payload,
+                bundle,
+                origin: f.origin,
+            }),
+            Err(reason) => unreadable.push(Rejection {
+                origin: f.origin,
+                reason,
+            }),
+        }
+    }
+    let outcome = if candidates.is_empty() {
+        Err(VerifyError::NoMatchingSignature {
+            digest: policy.digest().clone(),
+            rejections: Vec::new(),
+        })
+    } else {
+        verifier.verify_image(&candidates, policy)
+    };
+    match outcome {
+        Ok(mut verified) => {
+            verified.rejected.extend(unreadable);
+            Ok(verified)
+        }
+        Err(VerifyError::NoMatchingSignature {
+            digest,
+            mut rejections,
+        }) => {
+            rejections.extend(unreadable);
+            Err(ImageVerifyError::Verify {
+                reference: image.to_string(),
+                error: VerifyError::NoMatchingSignature { digest, rejections },
+            })
+        }
+        Err(error) => Err(ImageVerifyError::Verify {
+            reference: image.to_string(),
+            error,
+        }),
+    }
+}
+
+fn not_found(image: &Reference, source: RegistryError) -> ImageVerifyError {
+    if source.is_not_found() {
+        ImageVerifyError::ImageNotFound {
+            reference: image.to_string(),
+            source,
+        }
+    } else {
+        ImageVerifyError::Registry(source)
+    }
+}
