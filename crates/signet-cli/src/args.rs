@@ -117,7 +117,7 @@ pub struct SignArgs {
     #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub upload: bool,
     /// Images signed at the same time.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 32, value_name = "N")]
     pub concurrency: usize,
     #[command(flatten)]
     pub registry: RegistryArgs,

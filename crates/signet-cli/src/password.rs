@@ -30,7 +30,7 @@ impl CliPasswords {
             .map_err(|e| KmsError::Password(format!("cannot read from the terminal: {e}")))
     }
 
-    fn from_stdin(&self) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    fn read_stdin(&self) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let mut cached = self.stdin.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = cached.as_ref() {
             return Ok(p.clone());
@@ -57,7 +57,7 @@ impl PasswordSource for CliPasswords {
         if std::io::stdin().is_terminal() {
             return Self::prompt(&format!("Enter password for private key {what}: "));
         }
-        self.from_stdin()
+        self.read_stdin()
     }
 
     fn new_password(&self, what: &str) -> Result<Zeroizing<Vec<u8>>, KmsError> {
@@ -72,6 +72,6 @@ impl PasswordSource for CliPasswords {
             }
             return Ok(first);
         }
-        self.from_stdin()
+        self.read_stdin()
     }
 }

@@ -162,9 +162,10 @@ async fn load_private_key(
         KeyRef::File(_) | KeyRef::Env(_) => {
             let pem = read_pem(key)?;
             if !is_encrypted_private_key(&pem) {
+                let label = pem_rfc7468::decode_label(&pem).unwrap_or_default();
                 let hint = if PublicKey::from_pem(&pem).is_ok() {
                     "this is a public key; signing needs the private key".to_owned()
-                } else if PrivateKey::from_unencrypted_pem(&pem).is_ok() {
+                } else if matches!(label, "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY") {
                     "unencrypted private keys are not used directly; run `signet import-key-pair --key FILE` first".to_owned()
                 } else {
                     "not a cosign private key (expected PEM type ENCRYPTED SIGSTORE PRIVATE KEY)"

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, LOCATION};
+use reqwest::header::{CONTENT_LENGTH, LOCATION};
 use reqwest::{Method, Response, StatusCode};
 use signet_core::Digest;
 
@@ -14,9 +14,11 @@ use crate::auth::Credential;
 use crate::error::RegistryError;
 use crate::manifest;
 use crate::reference::{Reference, ReferenceError, RepositoryRef, validate_tag};
-use crate::transport::{Action, Req, Transport, error_for, read_limited};
-
-const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
+use crate::response::{
+    DOCKER_CONTENT_DIGEST, check_announced_digest, content_type, error_for, header_str,
+    media_type_of, read_limited,
+};
+use crate::transport::{Action, Req, Transport};
 
 /// How to talk to registries.
 #[derive(Debug, Clone)]
@@ -448,92 +450,9 @@ fn blob_what(repo: &RepositoryRef, digest: &Digest) -> String {
     format!("blob {digest} in {repo}")
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-/// `Content-Type` without parameters.
-fn content_type(headers: &HeaderMap) -> Option<String> {
-    header_str(headers, CONTENT_TYPE.as_str())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// The header's media type unless it is missing or generic, then the
-/// document's own `mediaType`, then a guess from its shape.
-fn media_type_of(header: Option<String>, bytes: &[u8]) -> String {
-    let generic = |t: &str| {
-        matches!(
-            t,
-            "application/json" | "text/plain" | "application/octet-stream"
-        )
-    };
-    if let Some(t) = header.as_deref().filter(|t| !generic(t)) {
-        return t.to_owned();
-    }
-    #[derive(serde::Deserialize)]
-    struct Sniff {
-        #[serde(rename = "mediaType")]
-        media_type: Option<String>,
-        manifests: Option<serde_json::Value>,
-    }
-    match serde_json::from_slice::<Sniff>(bytes) {
-        Ok(Sniff {
-            media_type: Some(t),
-            ..
-        }) if !t.is_empty() => t,
-        Ok(Sniff {
-            manifests: Some(_), ..
-        }) => manifest::OCI_INDEX.to_owned(),
-        _ => header.unwrap_or_else(|| manifest::OCI_MANIFEST.to_owned()),
-    }
-}
-
-/// A registry that announces a different digest than the bytes we sent hash
-/// to has stored something else.
-fn check_announced_digest(
-    headers: &HeaderMap,
-    digest: &Digest,
-    what: &str,
-) -> Result<(), RegistryError> {
-    match header_str(headers, DOCKER_CONTENT_DIGEST).and_then(|d| d.parse::<Digest>().ok()) {
-        Some(announced) if announced != *digest => Err(RegistryError::DigestMismatch {
-            what: what.to_owned(),
-            expected: digest.clone(),
-            actual: announced,
-        }),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn media_type_fallbacks() {
-        let oci = manifest::OCI_MANIFEST.to_owned();
-        assert_eq!(media_type_of(Some(oci.clone()), b"junk"), oci);
-        let doc = br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#;
-        assert_eq!(
-            media_type_of(Some("application/json".into()), doc),
-            manifest::DOCKER_MANIFEST
-        );
-        assert_eq!(
-            media_type_of(None, br#"{"manifests":[]}"#),
-            manifest::OCI_INDEX
-        );
-        assert_eq!(media_type_of(None, b"\xff"), manifest::OCI_MANIFEST);
-        assert_eq!(
-            media_type_of(Some("text/plain".into()), b"{}"),
-            "text/plain"
-        );
-    }
 
     #[test]
     fn manifest_refs() {

@@ -1,6 +1,6 @@
 //! Registry access for signet.
 //!
-//! - [`reference`]: image references (`registry/repo:tag@sha256:…`) parsed the way
+//! - [`mod@reference`]: image references (`registry/repo:tag@sha256:…`) parsed the way
 //!   docker and go-containerregistry parse them, plus bare repository references
 //!   (for `COSIGN_REPOSITORY`).
 //! - [`auth`]: registry credentials from podman's `auth.json` and docker's
@@ -23,6 +23,7 @@ pub mod client;
 mod error;
 pub mod manifest;
 pub mod reference;
+mod response;
 pub mod sign;
 pub mod signatures;
 mod transport;

@@ -3,11 +3,13 @@
 //! Appending a signature is a read-modify-write of the `sha256-<hex>.sig`
 //! tag, and registries offer no compare-and-swap on tags (Distribution 2.8
 //! ignores `If-Match`). cosign therefore loses signatures when two signers
-//! race (cosign issue 2432). signet reads the tag back after writing; if a
-//! concurrent writer replaced the manifest without our layer, it merges again
-//! and rewrites, up to a bounded number of times.
+//! race (cosign issue 2432). signet reads the tag back after a settling
+//! window; if a concurrent writer replaced the manifest without our layer, it
+//! merges again and rewrites, up to a bounded number of times. This narrows
+//! the race to writers slower than the window; only a registry-side
+//! compare-and-swap could close it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -20,7 +22,9 @@ use thiserror::Error;
 use crate::{RegistryClient, RegistryError, RepositoryRef};
 
 /// How many times a lost append is merged and written again.
-const MAX_APPEND_ATTEMPTS: u32 = 6;
+const MAX_APPEND_ATTEMPTS: u32 = 10;
+/// Shortest wait before checking that a written signature survived.
+const MIN_SETTLE: Duration = Duration::from_millis(100);
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -204,8 +208,9 @@ impl SignatureStore {
         let repo = self.signature_repository(image_repo);
         let tag = digest.signature_tag();
         let location = Self::location(&repo, digest);
-        self.client.push_blob(&repo, payload).await?;
+        let mut payload_pushed = false;
         for attempt in 0..MAX_APPEND_ATTEMPTS {
+            let read_at = Instant::now();
             let current = self.read_manifest(image_repo, digest).await?;
             let mut manifest = match &current {
                 Some((m, _)) => m.clone(),
@@ -214,23 +219,27 @@ impl SignatureStore {
                     layers: Vec::new(),
                 },
             };
-            if manifest.layers.iter().any(|l| {
+            let present = manifest.layers.iter().any(|l| {
                 l.is_signature() && l.digest == layer.digest && (*l == layer || is_equivalent(l))
-            }) {
-                return Ok(if attempt == 0 {
-                    AppendOutcome::AlreadyPresent
-                } else {
-                    // Our earlier write survived after all (merged by the other writer).
-                    AppendOutcome::Appended {
-                        manifest: current
-                            .map(|(_, d)| d)
-                            .unwrap_or_else(|| Digest::sha256_of(b"")),
+            });
+            if present {
+                return Ok(match (attempt, current) {
+                    (0, _) | (_, None) => AppendOutcome::AlreadyPresent,
+                    // Our earlier write survived after all (merged by another writer).
+                    (_, Some((_, manifest))) => AppendOutcome::Appended {
+                        manifest,
                         retried: true,
-                    }
+                    },
                 });
             }
             if manifest.layers.len() >= MAX_SIGNATURE_LAYERS {
                 return Err(SignatureStoreError::Full(location));
+            }
+            // Only now, with the existing manifest read and understood, is
+            // anything written.
+            if !payload_pushed {
+                self.client.push_blob(&repo, payload).await?;
+                payload_pushed = true;
             }
             manifest.layers.push(layer.clone());
             let config = manifest.config_bytes();
@@ -240,29 +249,34 @@ impl SignatureStore {
                 .client
                 .put_manifest(&repo, &tag, &bytes, manifest.media_types.manifest())
                 .await?;
-            // Read back: did a concurrent writer replace our manifest?
-            match self.read_manifest(image_repo, digest).await? {
-                Some((_, now)) if now == written => {
-                    return Ok(AppendOutcome::Appended {
-                        manifest: written,
-                        retried: attempt > 0,
-                    });
-                }
-                Some((now, now_digest)) if now.layers.contains(&layer) => {
-                    return Ok(AppendOutcome::Appended {
-                        manifest: now_digest,
-                        retried: true,
-                    });
-                }
-                _ => {
-                    // Lost the race; back off a little (spread by attempt and
-                    // process) and merge again.
-                    let jitter = u64::from(std::process::id() % 7) * 5;
-                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt + 1) + jitter))
-                        .await;
-                }
+            // A writer that read the tag before our write and writes after it
+            // replaces our manifest without our layer, and reading back at
+            // once cannot see that: the other write may still be in flight.
+            // So wait out a window several times our own read-to-write time
+            // (other writers take about as long), then check and merge again.
+            let window = (read_at.elapsed() * 4).max(MIN_SETTLE);
+            tokio::time::sleep(window + jitter(attempt)).await;
+            if let Some((now, now_digest)) = self.read_manifest(image_repo, digest).await?
+                && now.layers.contains(&layer)
+            {
+                return Ok(AppendOutcome::Appended {
+                    retried: attempt > 0 || now_digest != written,
+                    manifest: now_digest,
+                });
             }
         }
         Err(SignatureStoreError::Contended(location))
     }
+}
+
+/// A pseudo-random extra wait, different per process and attempt, so that
+/// writers who collided do not collide again in lockstep.
+fn jitter(attempt: u32) -> Duration {
+    let seed = u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(attempt).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0);
+    Duration::from_millis((seed ^ nanos) % (40 * u64::from(attempt + 1)))
 }

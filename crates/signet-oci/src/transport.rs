@@ -15,12 +15,12 @@ use crate::auth::Credential;
 use crate::client::ClientOptions;
 use crate::error::RegistryError;
 use crate::reference::RepositoryRef;
+use crate::response::{error_chain, error_for, read_limited};
 use crate::www_authenticate::{self, Challenge};
 
 /// Backoff before the first and second retry of an idempotent request.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
 const MAX_TOKEN_RESPONSE: usize = 1 << 20;
-const MAX_ERROR_BODY: usize = 16 << 10;
 /// Token lifetime when the token endpoint does not say (the distribution spec's default).
 const DEFAULT_TOKEN_SECS: u64 = 60;
 
@@ -273,6 +273,9 @@ impl Transport {
             });
         }
         if let Credential::Bearer(token) = credential {
+            // A given registry token is used as is; cache it so later
+            // requests skip the anonymous round trip.
+            self.cache_token(registry, scope, &token, 3600);
             return Ok(Some(AuthHeader::Bearer(token)));
         }
         let what = format!(
@@ -364,20 +367,21 @@ impl Transport {
             .filter(|t| !t.is_empty())
             .or(parsed.access_token.filter(|t| !t.is_empty()))
             .ok_or_else(|| invalid("token response has neither token nor access_token".into()))?;
+        let secs = parsed.expires_in.unwrap_or(DEFAULT_TOKEN_SECS);
+        self.cache_token(registry, scope, &token, secs);
+        Ok(Some(AuthHeader::Bearer(token)))
+    }
+
+    fn cache_token(&self, registry: &str, scope: &str, token: &str, secs: u64) {
         // Refresh a little early so a token does not expire in flight.
-        let secs = parsed
-            .expires_in
-            .unwrap_or(DEFAULT_TOKEN_SECS)
-            .clamp(10, 24 * 3600)
-            - 5;
+        let secs = secs.clamp(10, 24 * 3600) - 5;
         self.state().tokens.insert(
             (registry.to_owned(), scope.to_owned()),
             CachedToken {
-                token: token.clone(),
+                token: token.to_owned(),
                 expires: Instant::now() + Duration::from_secs(secs),
             },
         );
-        Ok(Some(AuthHeader::Bearer(token)))
     }
 
     async fn token_get(
@@ -459,112 +463,6 @@ fn is_transient(e: &reqwest::Error) -> bool {
     false
 }
 
-/// The error and its causes on one line, without repeats.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    crate::snippet(&parts.join(": "), 400)
-}
-
-/// Reads a body of at most `limit` bytes; the limit is enforced on the bytes
-/// received, not just on `Content-Length`.
-pub(crate) async fn read_limited(
-    mut response: Response,
-    limit: usize,
-    what: &str,
-    registry: &str,
-) -> Result<Vec<u8>, RegistryError> {
-    let too_large = || RegistryError::TooLarge {
-        what: what.to_owned(),
-        limit,
-    };
-    let declared = response.content_length();
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let capacity = declared
-        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
-        .min(limit);
-    let mut out = Vec::with_capacity(capacity);
-    loop {
-        let chunk = response
-            .chunk()
-            .await
-            .map_err(|e| RegistryError::Transport {
-                registry: registry.to_owned(),
-                message: format!("reading {what}: {}", error_chain(&e)),
-            })?;
-        let Some(chunk) = chunk else { break };
-        if out.len().saturating_add(chunk.len()) > limit {
-            return Err(too_large());
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    errors: Vec<ErrorEntry>,
-}
-
-#[derive(Deserialize)]
-struct ErrorEntry {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Turns an unsuccessful response into an error blaming the right party.
-pub(crate) async fn error_for(response: Response, what: &str, registry: &str) -> RegistryError {
-    let status = response.status();
-    let body = read_limited(response, MAX_ERROR_BODY, what, registry)
-        .await
-        .unwrap_or_default();
-    let detail = error_detail(status.as_u16(), &body);
-    let what = what.to_owned();
-    match status.as_u16() {
-        404 => RegistryError::NotFound { what, detail },
-        401 => RegistryError::Unauthorized { what, detail },
-        403 => RegistryError::Denied { what, detail },
-        status => RegistryError::Http {
-            what,
-            status,
-            detail,
-        },
-    }
-}
-
-/// `HTTP 404, MANIFEST_UNKNOWN: manifest unknown`, from the registry's error JSON.
-pub(crate) fn error_detail(status: u16, body: &[u8]) -> String {
-    let first = serde_json::from_slice::<ErrorBody>(body)
-        .ok()
-        .and_then(|b| b.errors.into_iter().next());
-    let text = match first {
-        Some(ErrorEntry { code, message }) => match (code, message) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(c), None) => c,
-            (None, Some(m)) => m,
-            (None, None) => String::new(),
-        },
-        None => String::new(),
-    };
-    if text.is_empty() {
-        format!("HTTP {status}")
-    } else {
-        format!("HTTP {status}, {}", crate::snippet(&text, 160))
-    }
-}
-
 /// `application/x-www-form-urlencoded` encoding.
 fn form_encode(pairs: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
@@ -590,23 +488,6 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_details() {
-        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#;
-        assert_eq!(
-            error_detail(404, body),
-            "HTTP 404, MANIFEST_UNKNOWN: manifest unknown"
-        );
-        assert_eq!(error_detail(500, b"<html>oops</html>"), "HTTP 500");
-        assert_eq!(error_detail(401, br#"{"errors":[]}"#), "HTTP 401");
-        let long = format!(
-            r#"{{"errors":[{{"code":"X","message":"{}\n"}}]}}"#,
-            "m".repeat(500)
-        );
-        let d = error_detail(400, long.as_bytes());
-        assert!(d.len() < 200 && !d.contains('\n'), "{d}");
-    }
 
     #[test]
     fn form_encoding() {

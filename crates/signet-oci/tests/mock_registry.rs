@@ -412,3 +412,25 @@ async fn blob_upload_follows_location_and_reports_denial() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn given_bearer_token_is_sent_and_cached() {
+    let mock = Mock::start(|req, addr| {
+        if req.header("authorization") == Some("Bearer given") {
+            reply(200).header("Content-Type", OCI).body(MANIFEST)
+        } else {
+            reply(401).header(
+                "WWW-Authenticate",
+                &format!(r#"Bearer realm="http://{addr}/token""#),
+            )
+        }
+    })
+    .await;
+    let c = client(Credential::Bearer("given".into()));
+    let repo = mock.repo("app");
+    c.get_manifest(&repo, "v1").await.unwrap();
+    c.get_manifest(&repo, "v1").await.unwrap();
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert!(reqs.iter().all(|r| !r.path.starts_with("/token")));
+}

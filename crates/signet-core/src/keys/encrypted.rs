@@ -43,11 +43,17 @@ impl Default for EncryptedKeyOptions {
     }
 }
 
-/// Whether `pem` looks like a cosign encrypted private key (either label).
+/// Whether `pem` claims to be a cosign encrypted private key (either label).
+///
+/// Only the BEGIN line is looked at, so that a truncated or damaged key file
+/// is still recognised and reported as a damaged key rather than as some
+/// other kind of file.
 pub fn is_encrypted_private_key(pem: &[u8]) -> bool {
-    pem_rfc7468::decode_label(pem)
-        .map(|label| label == SIGSTORE_KEY_PEM_LABEL || label == COSIGN_KEY_PEM_LABEL)
-        .unwrap_or(false)
+    let text = String::from_utf8_lossy(&pem[..pem.len().min(200)]);
+    let first = text.trim_start().lines().next().unwrap_or_default();
+    [SIGSTORE_KEY_PEM_LABEL, COSIGN_KEY_PEM_LABEL]
+        .iter()
+        .any(|label| first.trim_end() == format!("-----BEGIN {label}-----"))
 }
 
 /// Encrypts `key` under `password` into a PEM key file, as `cosign generate-key-pair` does.

@@ -1,0 +1,338 @@
+//! Both directions with the real peers: cosign 2.5 and skopeo 1.18.
+
+use crate::harness::{PASSWORD, require_env, signet_key_pair, unique_repo};
+
+const HTTP: &str = "--allow-http-registry";
+
+#[test]
+fn cosign_verifies_what_signet_signs_with_identical_output() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let (image, _) = env.push_image(&unique_repo("to-cosign"));
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "k.key",
+            HTTP,
+            "--tlog-upload=false",
+            "-a",
+            "env=prod",
+            &image,
+        ],
+    )
+    .ok();
+    let ours = env
+        .signet(
+            d,
+            &[
+                "verify",
+                "--key",
+                "k.pub",
+                HTTP,
+                "--insecure-ignore-tlog",
+                "-a",
+                "env=prod",
+                &image,
+            ],
+        )
+        .ok();
+    let theirs = env
+        .cosign(
+            d,
+            &[
+                "verify",
+                "--key",
+                "k.pub",
+                "--insecure-ignore-tlog",
+                HTTP,
+                "-a",
+                "env=prod",
+                &image,
+            ],
+        )
+        .ok();
+    assert_eq!(
+        ours.stdout, theirs.stdout,
+        "stdout is byte-identical to cosign's"
+    );
+    // The header matches cosign's line for line (signet adds nothing under --insecure-ignore-tlog).
+    let header = |s: &str| {
+        s.lines()
+            .skip_while(|l| !l.starts_with("Verification for"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(header(&ours.stderr), header(&theirs.stderr));
+}
+
+#[test]
+fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    env.cosign(d, &["generate-key-pair", "--output-key-prefix", "c"])
+        .ok();
+    signet_key_pair(env, d, "s");
+    let repo = unique_repo("from-cosign");
+    let (image, digest) = env.push_image(&repo);
+    env.cosign(
+        d,
+        &[
+            "sign",
+            "--key",
+            "c.key",
+            "--tlog-upload=false",
+            HTTP,
+            "--yes",
+            "-a",
+            "by=cosign",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &["verify", "--key", "c.pub", HTTP, "-a", "by=cosign", &image],
+    )
+    .ok();
+    // signet appends to cosign's manifest; cosign appends to signet's.
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "s.key",
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+    )
+    .ok();
+    env.cosign(
+        d,
+        &[
+            "sign",
+            "--key",
+            "c.key",
+            "--tlog-upload=false",
+            HTTP,
+            "--yes",
+            "-a",
+            "round=2",
+            &image,
+        ],
+    )
+    .ok();
+    assert_eq!(
+        env.signature_manifest(&repo, &digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    for key in ["c.pub", "s.pub"] {
+        env.cosign(
+            d,
+            &[
+                "verify",
+                "--key",
+                key,
+                "--insecure-ignore-tlog",
+                HTTP,
+                &image,
+            ],
+        )
+        .ok();
+    }
+    let all = env
+        .signet(
+            d,
+            &["verify", "--key", "c.pub", "--key", "s.pub", HTTP, &image],
+        )
+        .ok();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(all.stdout.trim())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // cosign signs with a signet-generated key, signet with a cosign-generated one.
+    let (other, _) = env.push_distinct_image(&unique_repo("cross-keys"), "cross");
+    env.cosign(
+        d,
+        &[
+            "sign",
+            "--key",
+            "s.key",
+            "--tlog-upload=false",
+            HTTP,
+            "--yes",
+            &other,
+        ],
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "s.pub", HTTP, &other])
+        .ok();
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "c.key",
+            HTTP,
+            "--tlog-upload=false",
+            &other,
+        ],
+    )
+    .ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "c.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &other,
+        ],
+    )
+    .ok();
+}
+
+#[test]
+fn signet_verifies_what_skopeo_signs() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("pass"), PASSWORD).unwrap();
+    env.skopeo(
+        d,
+        &[
+            "generate-sigstore-key",
+            "--output-prefix",
+            "sk",
+            "--passphrase-file",
+            "pass",
+        ],
+    )
+    .ok();
+    let repo = unique_repo("from-skopeo");
+    let (src, _) = env.push_image(&unique_repo("skopeo-src"));
+    let dest = env.image(&repo, "v1");
+    let policy = env.peer_home.path().join("insecure-policy.json");
+    env.skopeo(
+        d,
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "copy",
+            "-q",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--sign-by-sigstore-private-key",
+            "sk.private",
+            "--sign-passphrase-file",
+            "pass",
+            &format!("docker://{src}"),
+            &format!("docker://{dest}"),
+        ],
+    )
+    .ok();
+    let run = env
+        .signet(d, &["verify", "--key", "sk.pub", HTTP, &dest])
+        .ok();
+    // skopeo writes the tag into docker-reference and adds creator/timestamp.
+    assert!(run.stdout.contains("containers/image"), "{}", run.stdout);
+    // signet also reads skopeo's private key file.
+    env.signet_with(
+        d,
+        &["public-key", "--key", "sk.private"],
+        &[("COSIGN_PASSWORD", PASSWORD)],
+        None,
+    )
+    .ok();
+}
+
+fn skopeo_policy(
+    env: &crate::harness::Env,
+    dir: &std::path::Path,
+    key: &str,
+) -> std::path::PathBuf {
+    let policy = serde_json::json!({
+        "default": [{"type": "reject"}],
+        "transports": {
+            "docker": {env.registry.clone(): [{"type": "sigstoreSigned", "keyPath": dir.join(key), "signedIdentity": {"type": "matchRepository"}}]},
+            "oci": {"": [{"type": "insecureAcceptAnything"}]}
+        }
+    });
+    let path = dir.join(format!("policy-{key}.json"));
+    std::fs::write(&path, policy.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn skopeo_sigstore_policy_accepts_signet_signatures() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    signet_key_pair(env, d, "other");
+    let (image, _) = env.push_image(&unique_repo("policy"));
+    let (unsigned, _) = env.push_distinct_image(&unique_repo("policy-unsigned"), "unsigned");
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "k.key",
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+    )
+    .ok();
+    let pull = |policy: &std::path::Path, img: &str, out: &str| {
+        env.skopeo(
+            d,
+            &[
+                "--policy",
+                policy.to_str().unwrap(),
+                "copy",
+                "-q",
+                "--remove-signatures",
+                "--src-tls-verify=false",
+                &format!("docker://{img}"),
+                &format!("oci:{}:x", d.join(out).display()),
+            ],
+        )
+    };
+    let good = skopeo_policy(env, d, "k.pub");
+    let run = pull(&good, &image, "pulled");
+    assert_eq!(
+        run.code, 0,
+        "skopeo refused a signet signature: {}",
+        run.stderr
+    );
+    let run = pull(&good, &unsigned, "unsigned");
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("A signature was required"),
+        "{}",
+        run.stderr
+    );
+    let wrong = skopeo_policy(env, d, "other.pub");
+    let run = pull(&wrong, &image, "wrong");
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("signature verification failed")
+            || run.stderr.contains("invalid signature"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,19 @@
+//! End-to-end tests: the real `signet` binary against a real registry
+//! (Distribution 2.8), a real OpenBao server and the real peers (cosign 2.5,
+//! skopeo 1.18). `scripts/test.sh` starts the services and sets:
+//!
+//! - `SIGNET_TEST_REGISTRY`: `127.0.0.1:PORT` of a plain-HTTP registry
+//! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
+//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
+//!
+//! Without them each test prints a notice and passes, unless
+//! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails.
+
+mod harness;
+
+mod bad_input;
+mod blobs;
+mod interop;
+mod keys;
+mod sign_verify;
+mod vault;

@@ -1,0 +1,345 @@
+//! Image signing and verification with signet alone: outcomes, exit codes,
+//! annotations, rotation, recursion, batches, concurrency, COSIGN_REPOSITORY.
+
+use crate::harness::{require_env, signet_key_pair, unique_repo};
+
+const HTTP: &str = "--allow-http-registry";
+const NO_TLOG: &str = "--tlog-upload=false";
+
+#[test]
+fn sign_then_verify_and_exit_codes() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "a");
+    signet_key_pair(env, d, "b");
+    let repo = unique_repo("basic");
+    let (image, digest) = env.push_image(&repo);
+
+    env.signet(d, &["verify", "--key", "a.pub", HTTP, &image])
+        .fails_with(10, "no signatures found");
+    let missing = env.image(&repo, "nope");
+    env.signet(d, &["verify", "--key", "a.pub", HTTP, &missing])
+        .fails_with(11, "not found");
+    env.signet(d, &["sign", "--key", "a.key", HTTP, NO_TLOG, &missing])
+        .fails_with(11, "not found");
+
+    let signed = env
+        .signet(d, &["sign", "--key", "a.key", HTTP, &image])
+        .ok();
+    assert!(
+        signed.stderr.contains("no transparency-log (Rekor) upload"),
+        "default tlog behaviour is stated"
+    );
+    let run = env
+        .signet(d, &["verify", "--key", "a.pub", HTTP, &image])
+        .ok();
+    assert!(run.stderr.contains(&format!("Verification for {image} --")));
+    let payloads: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(
+        payloads[0]["critical"]["image"]["docker-manifest-digest"],
+        digest.as_str()
+    );
+    assert_eq!(
+        payloads[0]["critical"]["identity"]["docker-reference"],
+        format!("{}/{repo}", env.registry)
+    );
+
+    let wrong = env
+        .signet(d, &["verify", "--key", "b.pub", HTTP, &image])
+        .fails_with(12, "no matching signatures");
+    assert!(
+        wrong.stderr.contains("invalid signature"),
+        "{}",
+        wrong.stderr
+    );
+
+    // By digest too, and text output prints the signed payload.
+    let by_digest = format!("{}/{repo}@{digest}", env.registry);
+    let text = env
+        .signet(
+            d,
+            &[
+                "verify", "--key", "a.pub", HTTP, "--output", "text", &by_digest,
+            ],
+        )
+        .ok();
+    assert!(text.stdout.starts_with("{\"critical\""));
+}
+
+#[test]
+fn annotations_are_signed_and_checked() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let (image, _) = env.push_image(&unique_repo("ann"));
+    env.signet(
+        d,
+        &[
+            "sign", "--key", "k.key", HTTP, NO_TLOG, "-a", "env=prod", "-a", "team=a&b", &image,
+        ],
+    )
+    .ok();
+    let run = env
+        .signet(
+            d,
+            &["verify", "--key", "k.pub", HTTP, "-a", "env=prod", &image],
+        )
+        .ok();
+    assert!(
+        run.stderr
+            .contains("The specified annotations were verified.")
+    );
+    assert!(
+        run.stdout
+            .contains(r#""optional":{"env":"prod","team":"a\u0026b"}"#),
+        "{}",
+        run.stdout
+    );
+    env.signet(
+        d,
+        &["verify", "--key", "k.pub", HTTP, "-a", "env=dev", &image],
+    )
+    .fails_with(12, "annotation env");
+    env.signet(
+        d,
+        &["sign", "--key", "k.key", HTTP, "-a", "novalue", &image],
+    )
+    .fails_with(1, "not KEY=VALUE");
+}
+
+#[test]
+fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "old");
+    signet_key_pair(env, d, "new");
+    let repo = unique_repo("rotate");
+    let (image, digest) = env.push_image(&repo);
+    env.signet(d, &["sign", "--key", "old.key", HTTP, NO_TLOG, &image])
+        .ok();
+    let again = env
+        .signet(d, &["sign", "--key", "old.key", HTTP, NO_TLOG, &image])
+        .ok();
+    assert!(
+        again.stderr.contains("already signed with this key"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        env.signature_manifest(&repo, &digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Rotation: re-sign with the new key; policy trusts both during the switch.
+    env.signet(d, &["sign", "--key", "new.key", HTTP, NO_TLOG, &image])
+        .ok();
+    assert_eq!(
+        env.signature_manifest(&repo, &digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let both = env
+        .signet(
+            d,
+            &[
+                "verify", "--key", "old.pub", "--key", "new.pub", HTTP, &image,
+            ],
+        )
+        .ok();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(both.stdout.trim())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // An image signed only with the old key still passes a both-keys policy,
+    // and fails once the old key is removed.
+    let (old_only, _) = env.push_distinct_image(&unique_repo("rotate-old"), "old-only");
+    env.signet(d, &["sign", "--key", "old.key", HTTP, NO_TLOG, &old_only])
+        .ok();
+    env.signet(
+        d,
+        &[
+            "verify", "--key", "old.pub", "--key", "new.pub", HTTP, &old_only,
+        ],
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "new.pub", HTTP, &old_only])
+        .fails_with(12, "no matching signatures");
+}
+
+#[test]
+fn recursive_signs_index_and_children() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let repo = unique_repo("multi");
+    let (image, index_digest) = env.push_index(&repo);
+    // Without --recursive only the index is signed, and --recursive verify says so.
+    env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
+        .ok();
+    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .ok();
+    env.signet(
+        d,
+        &["verify", "--key", "k.pub", HTTP, "--recursive", &image],
+    )
+    .fails_with(10, "no signatures found");
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "k.key",
+            HTTP,
+            NO_TLOG,
+            "--recursive",
+            &image,
+        ],
+    )
+    .ok();
+    let run = env
+        .signet(
+            d,
+            &["verify", "--key", "k.pub", HTTP, "--recursive", &image],
+        )
+        .ok();
+    let payloads: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(payloads.as_array().unwrap().len(), 3, "index + 2 platforms");
+    assert_eq!(
+        env.signature_manifest(&repo, &index_digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn cosign_repository_stores_signatures_elsewhere() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let repo = unique_repo("src");
+    let sigs = unique_repo("sigs");
+    let (image, digest) = env.push_image(&repo);
+    let sig_repo = format!("{}/{sigs}", env.registry);
+    let with_repo = [
+        ("COSIGN_PASSWORD", crate::harness::PASSWORD),
+        ("COSIGN_REPOSITORY", sig_repo.as_str()),
+    ];
+    env.signet_with(
+        d,
+        &["sign", "--key", "k.key", HTTP, NO_TLOG, &image],
+        &with_repo,
+        None,
+    )
+    .ok();
+    assert!(env.signature_manifest(&repo, &digest).is_none());
+    assert!(env.signature_manifest(&sigs, &digest).is_some());
+    env.signet_with(
+        d,
+        &["verify", "--key", "k.pub", HTTP, &image],
+        &with_repo,
+        None,
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .fails_with(10, "no signatures");
+    // cosign finds them with the same variable.
+    env.cosign_with(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+        &[("COSIGN_REPOSITORY", sig_repo.as_str())],
+    )
+    .ok();
+}
+
+#[test]
+fn batch_sign_and_verify_many_images_in_one_invocation() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let images: Vec<String> = (0..12)
+        .map(|i| {
+            env.push_distinct_image(&unique_repo("batch"), &format!("batch-{i}"))
+                .0
+        })
+        .collect();
+    let mut args = vec!["sign", "--key", "k.key", HTTP, NO_TLOG];
+    args.extend(images.iter().map(String::as_str));
+    env.signet(d, &args).ok();
+    let mut args = vec!["verify", "--key", "k.pub", HTTP];
+    args.extend(images.iter().map(String::as_str));
+    let run = env.signet(d, &args).ok();
+    assert_eq!(run.stderr.matches("Verification for").count(), images.len());
+    // One unsigned image in the batch: the others still verify, the exit code says why.
+    let (unsigned, _) = env.push_distinct_image(&unique_repo("batch"), "unsigned");
+    args.push(&unsigned);
+    let run = env
+        .signet(d, &args)
+        .fails_with(10, &format!("1 of {} images failed", images.len() + 1));
+    assert_eq!(run.stderr.matches("Verification for").count(), images.len());
+}
+
+#[test]
+fn concurrent_signers_do_not_lose_signatures() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    const SIGNERS: usize = 6;
+    for i in 0..SIGNERS {
+        signet_key_pair(env, d, &format!("k{i}"));
+    }
+    let repo = unique_repo("race");
+    let (image, digest) = env.push_image(&repo);
+    let children: Vec<_> = (0..SIGNERS)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+                .args(["sign", "--key", &format!("k{i}.key"), HTTP, NO_TLOG, &image])
+                .current_dir(d)
+                .env("COSIGN_PASSWORD", crate::harness::PASSWORD)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let layers = env.signature_manifest(&repo, &digest).unwrap()["layers"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(layers, SIGNERS, "every concurrent signature survives");
+    for i in 0..SIGNERS {
+        env.signet(d, &["verify", "--key", &format!("k{i}.pub"), HTTP, &image])
+            .ok();
+    }
+}

@@ -1,0 +1,329 @@
+//! Vault/OpenBao key references against a real OpenBao dev server: signing
+//! with keys that never touch the disk.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::harness::{Env, PASSWORD, require_env, unique_repo};
+
+const HTTP: &str = "--allow-http-registry";
+
+fn vault(env: &Env, method: &str, path: &str, body: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H"])
+        .arg(format!("X-Vault-Token: {}", env.vault_token))
+        .args(["-d", body])
+        .arg(format!("{}/v1/{path}", env.vault_addr))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// Mounts transit and a KV v2 engine at `kv/`, once per test process.
+fn mounts(env: &Env) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        for (path, body) in [
+            ("sys/mounts/transit", r#"{"type":"transit"}"#),
+            (
+                "sys/mounts/kv",
+                r#"{"type":"kv","options":{"version":"2"}}"#,
+            ),
+        ] {
+            let (code, text) = vault(env, "POST", path, body);
+            assert!(
+                code == 204 || text.contains("path is already in use"),
+                "{path}: {code} {text}"
+            );
+        }
+    });
+}
+
+fn unique(name: &str) -> String {
+    unique_repo(name).replace('/', "-")
+}
+
+#[test]
+fn transit_key_signs_without_a_private_key_anywhere() {
+    let env = require_env!();
+    mounts(env);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let name = unique("release");
+    let keyref = format!("hashivault://{name}");
+    env.signet(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            &keyref,
+            "--output-key-prefix",
+            "release",
+        ],
+    )
+    .ok();
+    let files: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, ["release.pub"], "only the public key is written");
+    let public = env.signet(d, &["public-key", "--key", &keyref]).ok();
+    assert_eq!(
+        public.stdout,
+        std::fs::read_to_string(d.join("release.pub")).unwrap()
+    );
+
+    let (image, _) = env.push_image(&unique_repo("transit"));
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &keyref,
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "release.pub", HTTP, &image])
+        .ok();
+    env.signet(d, &["verify", "--key", &keyref, HTTP, &image])
+        .ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "release.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
+    // Blobs too.
+    std::fs::write(d.join("blob"), b"x").unwrap();
+    env.signet(
+        d,
+        &[
+            "sign-blob",
+            "--key",
+            &keyref,
+            "--tlog-upload=false",
+            "--output-signature",
+            "blob.sig",
+            "blob",
+        ],
+    )
+    .ok();
+    env.cosign(
+        d,
+        &[
+            "verify-blob",
+            "--key",
+            "release.pub",
+            "--signature",
+            "blob.sig",
+            "--insecure-ignore-tlog=true",
+            "blob",
+        ],
+    )
+    .ok();
+
+    env.signet(
+        d,
+        &["sign", "--key", "hashivault://no-such-key", HTTP, &image],
+    )
+    .fails_with(1, "no transit key");
+    env.signet_with(
+        d,
+        &["public-key", "--key", &keyref],
+        &[("VAULT_ADDR", "")],
+        None,
+    )
+    .fails_with(1, "VAULT_ADDR");
+}
+
+#[test]
+fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory() {
+    let env = require_env!();
+    mounts(env);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let team = unique("golemtrust");
+    let current = format!("vault-kv://kv/{team}/cosign");
+    let next = format!("vault-kv://kv/{team}/cosign-2027");
+    env.signet(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            &current,
+            "--output-key-prefix",
+            "current",
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            &next,
+            "--output-key-prefix",
+            "next",
+        ],
+    )
+    .ok();
+    // The old secret is untouched and never overwritten.
+    let err = env
+        .signet(
+            d,
+            &[
+                "generate-key-pair",
+                "--kms",
+                &current,
+                "--output-key-prefix",
+                "again",
+            ],
+        )
+        .fails_with(1, "already exists");
+    assert!(err.stderr.contains(&current));
+    let (code, body) = vault(env, "GET", &format!("kv/data/{team}/cosign"), "");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("ENCRYPTED SIGSTORE PRIVATE KEY") && body.contains("\"version\":1"),
+        "{body}"
+    );
+
+    let (image, _) = env.push_image(&unique_repo("kv"));
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &current,
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &["sign", "--key", &next, HTTP, "--tlog-upload=false", &image],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "current.pub",
+            "--key",
+            "next.pub",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", &next, HTTP, &image])
+        .ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "next.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
+    let files: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        files.iter().all(|f| f.ends_with(".pub")),
+        "no private key on disk: {files:?}"
+    );
+    env.signet_with(
+        d,
+        &["sign", "--key", &current, HTTP, &image],
+        &[("COSIGN_PASSWORD", "wrong")],
+        None,
+    )
+    .fails_with(1, "incorrect password");
+}
+
+#[test]
+fn runbook_layout_cosign_key_in_kv_with_stored_password() {
+    let env = require_env!();
+    mounts(env);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    env.cosign(d, &["generate-key-pair", "--output-key-prefix", "runbook"])
+        .ok();
+    let private = std::fs::read_to_string(d.join("runbook.key")).unwrap();
+    std::fs::remove_file(d.join("runbook.key")).unwrap();
+    let path = unique("runbook");
+    let body =
+        serde_json::json!({"data": {"private_key": private, "password": PASSWORD}}).to_string();
+    let (code, text) = vault(env, "POST", &format!("kv/data/{path}/cosign"), &body);
+    assert_eq!(code, 200, "{text}");
+    let (image, _) = env.push_image(&unique_repo("runbook"));
+    // No COSIGN_PASSWORD: the password comes from the secret's password field.
+    env.signet_with(
+        d,
+        &[
+            "sign",
+            "--key",
+            &format!("vault-kv://kv/{path}/cosign"),
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "runbook.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &format!("vault-kv://kv/{path}/missing"),
+            HTTP,
+            &image,
+        ],
+    )
+    .fails_with(1, "no such secret");
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &format!("vault-kv://kv/{path}/cosign?version=9"),
+            HTTP,
+            &image,
+        ],
+    )
+    .fails_with(1, "version 9");
+}
