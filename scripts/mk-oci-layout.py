@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes a small OCI image layout for tests and demos, without docker.
 
-usage: mk-oci-layout.py DIR [SEED]
+usage: mk-oci-layout.py DIR [SEED] [COUNT]
 Tags in DIR/index.json:
   v1     one linux/amd64 image manifest
   multi  an image index of linux/amd64 and linux/arm64 manifests
+  img0 … img<COUNT-1>   COUNT more distinct single-platform images (benchmarks)
 SEED changes the file content, so that many distinct images can be made.
 Everything is deterministic (mtime 0), so digests are stable for a given SEED.
 """
@@ -12,6 +13,7 @@ import gzip, hashlib, io, json, os, sys, tarfile
 
 root = sys.argv[1]
 seed = sys.argv[2] if len(sys.argv) > 2 else ""
+count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 blob_dir = os.path.join(root, "blobs", "sha256")
 os.makedirs(blob_dir, exist_ok=True)
 
@@ -27,8 +29,8 @@ def compact(doc) -> bytes:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
-def image_for(arch: str) -> dict:
-    content = f"signet test image {seed} for {arch}\n".encode()
+def image_for(arch: str, variant: str = "") -> dict:
+    content = f"signet test image {seed}{variant} for {arch}\n".encode()
     tar_buf = io.BytesIO()
     with tarfile.open(fileobj=tar_buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         info = tarfile.TarInfo("hello.txt")
@@ -59,6 +61,11 @@ multi = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": store
          "annotations": {"org.opencontainers.image.ref.name": "multi"}}
 with open(os.path.join(root, "oci-layout"), "w") as f:
     json.dump({"imageLayoutVersion": "1.0.0"}, f)
+extra = []
+for n in range(count):
+    img = {k: v for k, v in image_for("amd64", f"-{n}").items() if k != "platform"}
+    img["annotations"] = {"org.opencontainers.image.ref.name": f"img{n}"}
+    extra.append(img)
 with open(os.path.join(root, "index.json"), "w") as f:
-    json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [single, multi]}, f)
+    json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [single, multi] + extra}, f)
 print(single["digest"], multi["digest"])
