@@ -53,7 +53,7 @@ def timed_many(cmds):
 
 
 layout = os.path.join(work, "layout")
-pool_size = 2 * REPS_SINGLE + 2 * BATCH * REPS_BATCH + 2 * BATCH + 1
+pool_size = 2 * REPS_SINGLE + 2 * BATCH * REPS_BATCH + 2 * BATCH + 1 + 10
 print(f"bench: making and pushing {pool_size} images to {REG}", file=sys.stderr)
 subprocess.run([sys.executable, os.path.join(HERE, "mk-oci-layout.py"), layout, "bench", str(pool_size)], check=True, stdout=subprocess.DEVNULL)
 pool = []
@@ -118,6 +118,31 @@ for _ in range(REPS_BATCH):
 record(f"verify {BATCH} images, one invocation", s_t, c_t)
 record(f"verify {BATCH} images, cosign as a loop", s_t, c_loop_v, "signet: one invocation; cosign: one process per image")
 
+# 5. Concurrent signers on one image: how many of 6 signatures survive.
+#    Each run: 6 processes with 6 different keys start at once on a fresh image.
+SIGNERS, RACE_RUNS = 6, 5
+for n in range(SIGNERS):
+    run([SIGNET, "generate-key-pair", "--output-key-prefix", f"race{n}"])
+race = {}
+for tool, base in (("signet", S_SIGN), ("cosign", C_SIGN)):
+    kept = []
+    for _ in range(RACE_RUNS):
+        image = next(take)
+        procs = [subprocess.Popen([base[0], *base[1:3], f"race{n}.key", *base[4:], image], cwd=work, env=ENV,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in range(SIGNERS)]
+        for p in procs:
+            p.wait()
+        digest = subprocess.run(["curl", "-sfI", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                 f"http://{image.replace(':v1', '').replace(REG, REG + '/v2', 1)}/manifests/v1"],
+                                capture_output=True, text=True).stdout
+        digest = next(l.split(":", 1)[1].strip() for l in digest.splitlines() if l.lower().startswith("docker-content-digest"))
+        sig = subprocess.run(["curl", "-sf", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                              f"http://{image.replace(':v1', '').replace(REG, REG + '/v2', 1)}/manifests/sha256-{digest.split(':')[1]}.sig"],
+                             capture_output=True, text=True).stdout
+        kept.append(len(json.loads(sig)["layers"]) if sig else 0)
+    race[tool] = kept
+    print(f"bench: {SIGNERS} concurrent signers, {tool}: signatures kept per run {kept}", file=sys.stderr)
+
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 versions = {
     "signet": subprocess.run([SIGNET, "version"], capture_output=True, text=True).stdout.strip(),
@@ -132,6 +157,15 @@ lines = [
 ]
 for name, s, c, ratio, n, note in results:
     lines.append(f"| {name}{' (' + note + ')' if note else ''} | {n} | {s*1000:.0f} ms | {c*1000:.0f} ms | {ratio:.1f}x |")
+lines += [
+    "",
+    f"Concurrent signers: {SIGNERS} processes with {SIGNERS} different keys sign one fresh image at the same moment, {RACE_RUNS} runs each.",
+    "",
+    "| tool | signatures kept per run (of 6) |",
+    "|---|---|",
+]
+for tool, kept in race.items():
+    lines.append(f"| {tool} | {', '.join(map(str, kept))} |")
 table = "\n".join(lines) + "\n"
 with open(os.path.join(RUN, "bench.md"), "w") as f:
     f.write(table)

@@ -17,7 +17,7 @@ pub struct Cli {
 }
 
 // Boolean options are written `--flag=false` in cosign runbooks, so they take
-// an optional value (`ArgAction::Set` with `num_args = 0..=1`).
+// an optional value, but only after `=` (`--flag IMAGE` must leave IMAGE alone).
 #[derive(Subcommand)]
 pub enum Command {
     /// Generate a key pair: an encrypted cosign private key and its public key.
@@ -111,10 +111,10 @@ pub struct SignArgs {
     pub yes: bool,
     /// Upload to the transparency log. signet has no Rekor client yet, so the
     /// default (true) prints a notice and stores the signature in the registry only.
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub tlog_upload: bool,
     /// Store the signature in the registry (false: print the signature payload and signature only).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub upload: bool,
     /// Images signed at the same time.
     #[arg(long, default_value_t = 32, value_name = "N")]
@@ -151,10 +151,10 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub match_repository: bool,
     /// Do not check the transparency log (signet cannot check it yet either way).
-    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
     /// Check the signed claims (always done; accepted for cosign compatibility).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub check_claims: bool,
     /// Keyless identity (not available yet).
     #[arg(long, value_name = "IDENTITY")]
@@ -190,10 +190,10 @@ pub struct SignBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// Accepted for cosign compatibility (bundles are always the v0.3 format).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: bool,
     /// Upload to the transparency log (not available yet; see `sign`).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub tlog_upload: bool,
     /// Skip confirmation prompts (accepted).
     #[arg(short = 'y', long)]
@@ -220,10 +220,10 @@ pub struct VerifyBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// Accepted for cosign compatibility.
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: bool,
     /// Do not check the transparency log.
-    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
     /// A trusted-root file (accepted; key verification needs none, and signet never fetches one).
     #[arg(long, value_name = "FILE")]

@@ -26,6 +26,7 @@ pub mod reference;
 mod response;
 pub mod sign;
 pub mod signatures;
+mod tls;
 mod transport;
 pub mod www_authenticate;
 

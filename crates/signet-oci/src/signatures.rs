@@ -24,7 +24,7 @@ use crate::{RegistryClient, RegistryError, RepositoryRef};
 /// How many times a lost append is merged and written again.
 const MAX_APPEND_ATTEMPTS: u32 = 10;
 /// Shortest wait before checking that a written signature survived.
-const MIN_SETTLE: Duration = Duration::from_millis(100);
+const MIN_SETTLE: Duration = Duration::from_millis(50);
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -151,9 +151,29 @@ impl SignatureStore {
         image_repo: &RepositoryRef,
         digest: &Digest,
     ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
+        self.fetch_with_known_payloads(image_repo, digest, &[])
+            .await
+    }
+
+    /// Like [`Self::fetch`], but layers whose digest and size match one of
+    /// `known` take those bytes instead of downloading the blob.
+    ///
+    /// Payloads are content-addressed: bytes whose SHA-256 equals the layer
+    /// digest are the layer's bytes, wherever they came from. A verifier that
+    /// can predict the payload (cosign writes a deterministic one for a given
+    /// repository, digest and annotations) saves the slowest request of a
+    /// verification; anything it did not predict is fetched as usual.
+    pub async fn fetch_with_known_payloads(
+        &self,
+        image_repo: &RepositoryRef,
+        digest: &Digest,
+        known: &[Vec<u8>],
+    ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
         let Some((manifest, _)) = self.read_manifest(image_repo, digest).await? else {
             return Ok(Vec::new());
         };
+        let known: Vec<(Digest, &Vec<u8>)> =
+            known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
         let repo = self.signature_repository(image_repo);
         let location = Self::location(&repo, digest);
         let layers: Vec<(usize, Layer)> = manifest
@@ -166,8 +186,14 @@ impl SignatureStore {
             .map(|(index, layer)| {
                 let repo = &repo;
                 let location = &location;
+                let known = &known;
                 async move {
-                    let payload = if layer.size > MAX_PAYLOAD_BYTES as u64 {
+                    let predicted = known
+                        .iter()
+                        .find(|(d, bytes)| *d == layer.digest && bytes.len() as u64 == layer.size);
+                    let payload = if let Some((_, bytes)) = predicted {
+                        Ok((*bytes).clone())
+                    } else if layer.size > MAX_PAYLOAD_BYTES as u64 {
                         Err(RegistryError::TooLarge {
                             what: format!("payload {}", layer.digest),
                             limit: MAX_PAYLOAD_BYTES,
@@ -208,10 +234,21 @@ impl SignatureStore {
         let repo = self.signature_repository(image_repo);
         let tag = digest.signature_tag();
         let location = Self::location(&repo, digest);
-        let mut payload_pushed = false;
         for attempt in 0..MAX_APPEND_ATTEMPTS {
-            let read_at = Instant::now();
-            let current = self.read_manifest(image_repo, digest).await?;
+            let current = if attempt == 0 {
+                // The payload upload overlaps the first read. If the existing
+                // manifest turns out to be malformed nothing refers to the
+                // uploaded blob, and its error is the one reported.
+                let (current, pushed) = tokio::join!(
+                    self.read_manifest(image_repo, digest),
+                    self.client.push_blob(&repo, payload)
+                );
+                let current = current?;
+                pushed?;
+                current
+            } else {
+                self.read_manifest(image_repo, digest).await?
+            };
             let mut manifest = match &current {
                 Some((m, _)) => m.clone(),
                 None => SignatureManifest {
@@ -235,26 +272,46 @@ impl SignatureStore {
             if manifest.layers.len() >= MAX_SIGNATURE_LAYERS {
                 return Err(SignatureStoreError::Full(location));
             }
-            // Only now, with the existing manifest read and understood, is
-            // anything written.
-            if !payload_pushed {
-                self.client.push_blob(&repo, payload).await?;
-                payload_pushed = true;
-            }
             manifest.layers.push(layer.clone());
             let config = manifest.config_bytes();
             self.client.push_blob(&repo, &config).await?;
+            // Read again right before writing, so that the time in which a
+            // concurrent write can be missed is one round trip rather than
+            // the whole merge-and-upload; if the tag moved meanwhile, merge
+            // from the new state.
+            let read_at = Instant::now();
+            let before_write = self
+                .client
+                .head_manifest(&repo, &tag)
+                .await?
+                .map(|d| d.digest);
+            if before_write != current.as_ref().map(|(_, d)| d.clone()) {
+                continue;
+            }
             let bytes = manifest.manifest_bytes(&config);
-            let written = self
+            let written = match self
                 .client
                 .put_manifest(&repo, &tag, &bytes, manifest.media_types.manifest())
-                .await?;
-            // A writer that read the tag before our write and writes after it
-            // replaces our manifest without our layer, and reading back at
-            // once cannot see that: the other write may still be in flight.
-            // So wait out a window several times our own read-to-write time
-            // (other writers take about as long), then check and merge again.
-            let window = (read_at.elapsed() * 4).max(MIN_SETTLE);
+                .await
+            {
+                Ok(written) => written,
+                // Distribution answers 500 when two writes of one tag collide;
+                // the write is safe to redo from a fresh read.
+                Err(RegistryError::Http {
+                    status: 500..=599, ..
+                }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    tokio::time::sleep(jitter(attempt + 1)).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            // A writer that read the tag before our write replaces our
+            // manifest when its own write lands, at most its read-to-write
+            // time after our write. Reading back at once cannot see that, so
+            // wait twice our own read-to-write time (other writers against
+            // the same registry take about as long), then check, and merge
+            // and write again if our layer is gone.
+            let window = (read_at.elapsed() * 2).max(MIN_SETTLE);
             tokio::time::sleep(window + jitter(attempt)).await;
             if let Some((now, now_digest)) = self.read_manifest(image_repo, digest).await?
                 && now.layers.contains(&layer)
@@ -278,5 +335,5 @@ fn jitter(attempt: u32) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or(0);
-    Duration::from_millis((seed ^ nanos) % (40 * u64::from(attempt + 1)))
+    Duration::from_millis((seed ^ nanos) % (20 * u64::from(attempt + 1)))
 }

@@ -95,6 +95,10 @@ impl Transport {
             .user_agent(options.user_agent.clone());
         if options.allow_insecure_registry {
             builder = builder.danger_accept_invalid_certs(true);
+        } else {
+            let tls = crate::tls::client_config()
+                .map_err(|e| RegistryError::Setup(format!("TLS configuration: {e}")))?;
+            builder = builder.tls_backend_preconfigured(tls);
         }
         let http = builder
             .build()
@@ -144,7 +148,9 @@ impl Transport {
             let result = self.send_once(req, auth.as_ref()).await;
             let transient = match &result {
                 Err(e) => is_transient(e),
-                Ok(r) => matches!(r.status().as_u16(), 502..=504),
+                // 500 too: Distribution answers it for a tag read while another
+                // request writes that tag. Only idempotent requests get here.
+                Ok(r) => matches!(r.status().as_u16(), 429 | 500 | 502..=504),
             };
             if idempotent && transient && attempt < BACKOFF.len() {
                 tokio::time::sleep(BACKOFF[attempt]).await;

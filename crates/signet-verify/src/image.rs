@@ -59,6 +59,11 @@ impl ImagePolicy {
         &self.digest
     }
 
+    /// The annotations this policy requires.
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        &self.annotations
+    }
+
     fn check(&self, payload: &SimpleSigningPayload) -> Result<(), String> {
         if payload.manifest_digest != self.digest {
             return Err(format!(

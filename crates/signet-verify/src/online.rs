@@ -2,7 +2,10 @@
 //! bundle model, and hand them to the [`Verifier`]. The network part lives
 //! here so that the [`Verifier`] itself only ever sees bytes.
 
+use std::collections::BTreeMap;
+
 use signet_core::Digest;
+use signet_core::payload::SimpleSigningPayload;
 use signet_oci::manifest::{is_index, parse_index};
 use signet_oci::signatures::{SignatureStore, SignatureStoreError};
 use signet_oci::{Reference, RegistryError};
@@ -90,7 +93,13 @@ async fn verify_digest(
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<VerifiedImage, ImageVerifyError> {
-    let fetched = store.fetch(image.repository_ref(), policy.digest()).await?;
+    let fetched = store
+        .fetch_with_known_payloads(
+            image.repository_ref(),
+            policy.digest(),
+            &predicted_payloads(image, policy),
+        )
+        .await?;
     if fetched.is_empty() {
         return Err(ImageVerifyError::Verify {
             reference: image.to_string(),
@@ -151,6 +160,28 @@ async fn verify_digest(
             error,
         }),
     }
+}
+
+/// The payloads cosign and signet would have written for this image: the
+/// repository without tag, the digest, and either no annotations or exactly
+/// the ones the policy requires. Layers matching one by digest need no
+/// download (see `SignatureStore::fetch_with_known_payloads`); the prediction
+/// is never trusted beyond that hash equality.
+fn predicted_payloads(image: &Reference, policy: &ImagePolicy) -> Vec<Vec<u8>> {
+    let plain =
+        SimpleSigningPayload::new(image.repo_name(), policy.digest().clone(), &BTreeMap::new());
+    let mut out = vec![plain.to_bytes()];
+    if !policy.annotations().is_empty() {
+        out.push(
+            SimpleSigningPayload::new(
+                image.repo_name(),
+                policy.digest().clone(),
+                policy.annotations(),
+            )
+            .to_bytes(),
+        );
+    }
+    out
 }
 
 fn not_found(image: &Reference, source: RegistryError) -> ImageVerifyError {

@@ -65,6 +65,33 @@ fn sign_then_verify_and_exit_codes() {
         )
         .ok();
     assert!(text.stdout.starts_with("{\"critical\""));
+    // Boolean flags take a value only after `=`, as in cosign: the image
+    // after `--insecure-ignore-tlog` is not swallowed as its value.
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "a.pub",
+            HTTP,
+            "--insecure-ignore-tlog",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "a.pub",
+            HTTP,
+            "--insecure-ignore-tlog=true",
+            "--check-claims",
+            &image,
+        ],
+    )
+    .ok();
 }
 
 #[test]
