@@ -14,4 +14,6 @@ source scripts/services.sh
 trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
 export SIGNET_BIN=$PWD/target/release/signet COSIGN_BIN=$SIGNET_PEERS/bin/cosign SKOPEO_BIN=$SIGNET_PEERS/bin/skopeo
+COSIGN_VERSION="$(dpkg-deb -f "$(ls "$SIGNET_PEERS"/debs/cosign_*.deb | head -n1)" Version) (Debian package)"
+export COSIGN_VERSION
 python3 scripts/bench.py
