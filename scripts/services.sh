@@ -30,6 +30,40 @@ EOC
   wait_http "http://$SIGNET_TEST_REGISTRY/v2/"
 }
 
+# A second registry with TLS (a self-signed certificate for 127.0.0.1) and
+# htpasswd (basic) authentication, for --allow-insecure-registry and the
+# docker/podman credential files.
+start_auth_registry() {
+  local port; port=$(free_port)
+  local dir=$SIGNET_RUN/auth-registry
+  mkdir -p "$dir/data"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=signet test registry" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  export SIGNET_TEST_AUTH_USER=signet-tester SIGNET_TEST_AUTH_PASSWORD=s3cret-pw
+  "$SIGNET_PEERS/venv/bin/python" -c 'import bcrypt, sys; print(sys.argv[1] + ":" + bcrypt.hashpw(sys.argv[2].encode(), bcrypt.gensalt(5)).decode())' \
+    "$SIGNET_TEST_AUTH_USER" "$SIGNET_TEST_AUTH_PASSWORD" > "$dir/htpasswd"
+  cat > "$dir/config.yml" <<EOC
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $dir/data}
+  delete: {enabled: true}
+auth:
+  htpasswd: {realm: signet-test, path: $dir/htpasswd}
+http:
+  addr: 127.0.0.1:$port
+  tls: {certificate: $dir/cert.pem, key: $dir/key.pem}
+EOC
+  docker-registry serve "$dir/config.yml" > "$SIGNET_RUN/auth-registry.log" 2>&1 &
+  echo $! > "$SIGNET_RUN/auth-registry.pid"
+  export SIGNET_TEST_AUTH_REGISTRY=127.0.0.1:$port
+  for _ in $(seq 1 200); do
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' "https://$SIGNET_TEST_AUTH_REGISTRY/v2/")" = 401 ] && return 0
+    sleep 0.05
+  done
+  echo "services: the TLS registry did not come up" >&2; return 1
+}
+
 start_openbao() {
   local port; port=$(free_port)
   "$SIGNET_PEERS/bin/bao" server -dev -dev-root-token-id=signet-test-root \
@@ -41,7 +75,7 @@ start_openbao() {
 }
 
 stop_services() {
-  for s in registry openbao; do
+  for s in registry auth-registry openbao; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

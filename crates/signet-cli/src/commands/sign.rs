@@ -82,7 +82,10 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                     SignError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
                     _ => exit::OTHER,
                 };
-                let failure = Failure::with_code(code, anyhow!("signing {}: {e}", images[i]));
+                let failure = Failure::with_code(
+                    code,
+                    anyhow::Error::new(e).context(format!("signing {}", images[i])),
+                );
                 if total > 1 {
                     eprintln!("Error: {:#}", failure.error);
                 }

@@ -12,6 +12,8 @@ pub struct Env {
     pub vault_addr: String,
     pub vault_token: String,
     pub peers: PathBuf,
+    /// A TLS registry (self-signed) with basic auth: (host:port, user, password).
+    pub auth_registry: (String, String, String),
     /// An OCI layout with tags `v1` (one manifest) and `multi` (an index).
     layout: tempfile::TempDir,
     /// HOME and TUF_ROOT for the peers, so they never read the real ones.
@@ -26,6 +28,11 @@ pub fn env() -> Option<&'static Env> {
         let vault_addr = std::env::var("SIGNET_TEST_VAULT_ADDR").ok()?;
         let vault_token = std::env::var("SIGNET_TEST_VAULT_TOKEN").ok()?;
         let peers = PathBuf::from(std::env::var("SIGNET_PEERS").ok()?);
+        let auth_registry = (
+            std::env::var("SIGNET_TEST_AUTH_REGISTRY").ok()?,
+            std::env::var("SIGNET_TEST_AUTH_USER").ok()?,
+            std::env::var("SIGNET_TEST_AUTH_PASSWORD").ok()?,
+        );
         let layout = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mk-oci-layout.py");
         let status = Command::new("python3")
@@ -56,6 +63,7 @@ pub fn env() -> Option<&'static Env> {
             vault_addr,
             vault_token,
             peers,
+            auth_registry,
             layout,
             peer_home,
         })
@@ -166,6 +174,32 @@ impl Env {
             .unwrap();
         assert!(ok.success());
         self.push_layout_tag(dir.path(), "v1", repo)
+    }
+
+    /// Pushes the single-manifest test image to the TLS registry with basic auth.
+    pub fn push_image_with_auth(&self, repo: &str) -> String {
+        let (host, user, password) = &self.auth_registry;
+        let image = format!("{host}/{repo}:v1");
+        let out = self
+            .skopeo_cmd()
+            .args([
+                "--insecure-policy",
+                "copy",
+                "-q",
+                "--dest-tls-verify=false",
+                "--dest-creds",
+            ])
+            .arg(format!("{user}:{password}"))
+            .arg(format!("oci:{}:v1", self.layout.path().display()))
+            .arg(format!("docker://{image}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        image
     }
 
     fn push_layout_tag(&self, layout: &Path, tag: &str, repo: &str) -> (String, String) {

@@ -187,6 +187,67 @@ fn import_key_pair_every_pem_form() {
             std::fs::read_to_string(dir.path().join(format!("{prefix}.pub"))).unwrap(),
             "{file}"
         );
+        // Signatures with every key type verify in the other tool, both ways
+        // (ECDSA over SHA-256 whatever the curve, RSA PKCS#1 v1.5, pure Ed25519).
+        std::fs::write(dir.path().join("blob"), file.as_bytes()).unwrap();
+        let (ours, theirs, public) = (
+            format!("{prefix}.s.sig"),
+            format!("{prefix}.c.sig"),
+            format!("{prefix}.pub"),
+        );
+        env.signet(
+            dir.path(),
+            &[
+                "sign-blob",
+                "--key",
+                &key,
+                "--tlog-upload=false",
+                "--output-signature",
+                &ours,
+                "blob",
+            ],
+        )
+        .ok();
+        env.cosign(
+            dir.path(),
+            &[
+                "verify-blob",
+                "--key",
+                &public,
+                "--signature",
+                &ours,
+                "--insecure-ignore-tlog=true",
+                "blob",
+            ],
+        )
+        .ok();
+        env.cosign(
+            dir.path(),
+            &[
+                "sign-blob",
+                "--key",
+                &key,
+                "--tlog-upload=false",
+                "--yes",
+                "--output-signature",
+                &theirs,
+                "blob",
+            ],
+        )
+        .ok();
+        env.signet(
+            dir.path(),
+            &[
+                "verify-blob",
+                "--key",
+                &public,
+                "--signature",
+                &theirs,
+                "blob",
+            ],
+        )
+        .ok();
+        std::fs::remove_file(dir.path().join("blob")).unwrap();
     }
     let small = vectors.join("rsa-1024-pkcs1.pem");
     env.signet(

@@ -3,6 +3,8 @@
 //! skopeo 1.18). `scripts/test.sh` starts the services and sets:
 //!
 //! - `SIGNET_TEST_REGISTRY`: `127.0.0.1:PORT` of a plain-HTTP registry
+//! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
+//!   a registry with TLS (self-signed) and basic authentication
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
 //! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
 //!
@@ -11,6 +13,7 @@
 
 mod harness;
 
+mod auth;
 mod bad_input;
 mod blobs;
 mod interop;

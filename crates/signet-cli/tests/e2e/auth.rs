@@ -1,0 +1,129 @@
+//! A registry with TLS and basic authentication: certificate checking,
+//! `--allow-insecure-registry`, and credentials from flags, docker's
+//! `config.json` (`auths`, `credHelpers`) and podman's `auth.json`.
+
+use base64::Engine as _;
+
+use crate::harness::{PASSWORD, require_env, signet_key_pair, unique_repo};
+
+#[test]
+fn tls_and_basic_auth_with_every_credential_source() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (host, user, password) = &env.auth_registry;
+    signet_key_pair(env, d, "k");
+    let image = env.push_image_with_auth(&unique_repo("auth"));
+    let insecure = "--allow-insecure-registry";
+
+    // The self-signed certificate is refused unless asked for.
+    let run = env.signet(d, &["verify", "--key", "k.pub", &image]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach registry")
+            && run.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        run.stderr
+    );
+    // Without credentials: a clear unauthorized error.
+    env.signet(d, &["verify", "--key", "k.pub", insecure, &image])
+        .fails_with(1, "unauthorized");
+
+    // Flags.
+    let creds = [
+        "--registry-username",
+        user.as_str(),
+        "--registry-password",
+        password.as_str(),
+    ];
+    let mut sign = vec!["sign", "--key", "k.key", insecure, "--tlog-upload=false"];
+    sign.extend(creds);
+    sign.push(&image);
+    env.signet(d, &sign).ok();
+    let mut verify = vec!["verify", "--key", "k.pub", insecure];
+    verify.extend(creds);
+    verify.push(&image);
+    env.signet(d, &verify).ok();
+    let plain_verify = ["verify", "--key", "k.pub", insecure, image.as_str()];
+
+    // docker config.json `auths`, found through DOCKER_CONFIG.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let docker = d.join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        serde_json::json!({"auths": {host.as_str(): {"auth": basic}}}).to_string(),
+    )
+    .unwrap();
+    let docker_env = [
+        ("DOCKER_CONFIG", docker.to_str().unwrap()),
+        ("COSIGN_PASSWORD", PASSWORD),
+    ];
+    env.signet_with(d, &plain_verify, &docker_env, None).ok();
+    // cosign reads the same file and accepts the signature.
+    env.cosign_with(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            "--insecure-ignore-tlog",
+            insecure,
+            &image,
+        ],
+        &docker_env,
+    )
+    .ok();
+
+    // podman auth.json through REGISTRY_AUTH_FILE.
+    let podman = d.join("auth.json");
+    std::fs::write(
+        &podman,
+        serde_json::json!({"auths": {host.as_str(): {"auth": basic}}}).to_string(),
+    )
+    .unwrap();
+    env.signet_with(
+        d,
+        &plain_verify,
+        &[("REGISTRY_AUTH_FILE", podman.to_str().unwrap())],
+        None,
+    )
+    .ok();
+
+    // A credential helper named in credHelpers.
+    let bin = d.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-signettest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread host\n[ \"$1\" = get ] && [ \"$host\" = \"{host}\" ] && echo '{{\"Username\":\"{user}\",\"Secret\":\"{password}\"}}'\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let helped = d.join("helped");
+    std::fs::create_dir_all(&helped).unwrap();
+    std::fs::write(
+        helped.join("config.json"),
+        serde_json::json!({"credHelpers": {host.as_str(): "signettest"}}).to_string(),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.signet_with(
+        d,
+        &plain_verify,
+        &[("DOCKER_CONFIG", helped.to_str().unwrap()), ("PATH", &path)],
+        None,
+    )
+    .ok();
+
+    // Wrong credentials are an authentication error, not "no signatures".
+    let wrong = serde_json::json!({"auths": {host.as_str(): {"auth": base64::engine::general_purpose::STANDARD.encode(format!("{user}:nope"))}}});
+    std::fs::write(docker.join("config.json"), wrong.to_string()).unwrap();
+    env.signet_with(d, &plain_verify, &docker_env, None)
+        .fails_with(1, "unauthorized");
+}
