@@ -166,6 +166,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics_and_round_trips(s in "(env://|hashivault://|vault-kv://|[a-z]{1,6}://)?[a-zA-Z0-9_/.?=-]{0,40}") {
+            if let Ok(k) = s.parse::<KeyRef>() {
+                proptest::prop_assert_eq!(k.to_string().parse::<KeyRef>().unwrap(), k);
+            }
+        }
+    }
+
     #[test]
     fn rejects_bad_references() {
         for s in [

@@ -243,3 +243,21 @@ fn debug_redacts_secrets() {
     let e: AuthEntry = serde_json::from_str(r#"{"auth":"c2VjcmV0"}"#).unwrap();
     assert!(!format!("{e:?}").contains("c2VjcmV0"));
 }
+
+proptest::proptest! {
+    /// Config files are user input: any bytes parse or fail cleanly, and any
+    /// parsed `auths` entry looks up without panicking (no helper is run: the
+    /// helper path is empty).
+    #[test]
+    fn config_parsing_and_lookup_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        auth in "[A-Za-z0-9+/=:]{0,40}",
+        host in "[a-z0-9.:]{1,20}",
+    ) {
+        let _ = AuthConfig::from_json(&bytes);
+        let json = serde_json::json!({"auths": {host.clone(): {"auth": auth}}}).to_string();
+        if let Ok(cfg) = AuthConfig::from_json(json.as_bytes()) {
+            let _ = lookup(&cfg, &host, Some(std::ffi::OsStr::new("")));
+        }
+    }
+}

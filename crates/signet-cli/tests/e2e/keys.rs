@@ -275,3 +275,35 @@ fn import_key_pair_every_pem_form() {
     .fails_with(1, "unsupported key");
     assert!(!dir.path().join("small.key").exists() && !dir.path().join("p521.key").exists());
 }
+
+#[test]
+fn password_prompt_on_a_terminal_asks_twice() {
+    if crate::harness::env().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // `script` gives signet a real terminal; the answers arrive as typed.
+    let prompt = |prefix: &str, first: &str, second: &str| {
+        let cmd = format!(
+            "(sleep 0.5; printf '{first}\\n'; sleep 0.3; printf '{second}\\n') | script -qec '{} generate-key-pair --output-key-prefix {prefix}' /dev/null",
+            env!("CARGO_BIN_EXE_signet")
+        );
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(dir.path())
+            .env_remove("COSIGN_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    let out = prompt("tty", "typed-pw", "typed-pw");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Enter password for private key tty.key:") && text.contains("again:"),
+        "{text}"
+    );
+    assert!(dir.path().join("tty.key").exists());
+    let out = prompt("mismatch", "one", "two");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the passwords do not match"));
+    assert!(!dir.path().join("mismatch.key").exists());
+}
