@@ -30,7 +30,8 @@ echo "# cosign accepts signet's signature:"
 step "$SIGNET_PEERS/bin/cosign" verify --key cosign.pub --allow-http-registry --insecure-ignore-tlog "$image" >/dev/null
 echo
 echo "# an unsigned image is refused with cosign's exit code 10:"
-"$SIGNET_PEERS/bin/skopeo" --insecure-policy copy -q --dest-tls-verify=false "oci:$SIGNET_RUN/layout:multi" "docker://$SIGNET_TEST_REGISTRY/base-images/unsigned:v1" 
+python3 "$OLDPWD/scripts/mk-oci-layout.py" "$SIGNET_RUN/other" unsigned >/dev/null
+"$SIGNET_PEERS/bin/skopeo" --insecure-policy copy -q --dest-tls-verify=false "oci:$SIGNET_RUN/other:v1" "docker://$SIGNET_TEST_REGISTRY/base-images/unsigned:v1"
 set +e
 "$signet" verify --key cosign.pub --allow-http-registry "$SIGNET_TEST_REGISTRY/base-images/unsigned:v1"
 echo "exit code: $?"
