@@ -14,6 +14,7 @@ use crate::error::FormatError;
 /// comparison in signet a plain byte comparison.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
+    raw: [u8; 32],
     hex: String,
 }
 
@@ -26,6 +27,7 @@ impl Digest {
     /// Wraps a raw 32-byte SHA-256 value.
     pub fn from_raw(raw: [u8; 32]) -> Self {
         Self {
+            raw,
             hex: hex::encode(raw),
         }
     }
@@ -37,10 +39,7 @@ impl Digest {
 
     /// The raw 32 bytes.
     pub fn raw(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        // The constructor only admits 64 lowercase hex digits.
-        hex::decode_to_slice(&self.hex, &mut out).expect("validated at construction");
-        out
+        self.raw
     }
 
     /// The tag cosign uses for signatures of this digest: `sha256-<hex>.sig`.
@@ -56,10 +55,14 @@ impl FromStr for Digest {
         let hex = s
             .strip_prefix("sha256:")
             .ok_or_else(|| FormatError::InvalidDigest(truncate(s)))?;
+        // Lowercase only: the digest string is compared and used in tags as is.
         if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(FormatError::InvalidDigest(truncate(s)));
         }
+        let mut raw = [0u8; 32];
+        hex::decode_to_slice(hex, &mut raw).map_err(|_| FormatError::InvalidDigest(truncate(s)))?;
         Ok(Self {
+            raw,
             hex: hex.to_owned(),
         })
     }

@@ -180,16 +180,22 @@ impl VaultClient {
                 ),
             })?;
         let data = &resp["data"];
+        let key_type = data["type"].as_str().unwrap_or("unknown");
+        if !(key_type.starts_with("ecdsa-") || key_type.starts_with("rsa-")) {
+            return Err(KmsError::Vault {
+                operation: op,
+                message: format!(
+                    "transit key type {key_type} cannot sign cosign signatures (use ecdsa-p256, ecdsa-p384 or rsa-*)"
+                ),
+            });
+        }
         let latest = data["latest_version"].as_u64().unwrap_or(1);
         let pem = data["keys"][latest.to_string()]["public_key"]
             .as_str()
             .filter(|p| !p.is_empty())
             .ok_or_else(|| KmsError::Vault {
                 operation: op.clone(),
-                message: format!(
-                    "key type {} has no public key (use ecdsa-p256, ecdsa-p384 or rsa-*)",
-                    data["type"].as_str().unwrap_or("unknown")
-                ),
+                message: format!("transit key version {latest} has no public key"),
             })?;
         PublicKey::from_pem(pem.as_bytes())
             .map_err(|e| KmsError::key(format!("hashivault://{name}"), e))

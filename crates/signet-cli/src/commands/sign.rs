@@ -27,11 +27,14 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         annotations: super::parse_annotations(&args.annotations)?,
         recursive: args.recursive,
     };
-    let images = args
-        .images
-        .iter()
-        .map(|i| i.parse::<Reference>().map_err(|e| anyhow!("{e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut images: Vec<Reference> = Vec::with_capacity(args.images.len());
+    for raw in &args.images {
+        let image = raw.parse::<Reference>().map_err(|e| anyhow!("{e}"))?;
+        // The same image twice would race with itself for one signature tag.
+        if !images.contains(&image) {
+            images.push(image);
+        }
+    }
     let store = crate::registry::signature_store(&args.registry)?;
     // One key load (and one password prompt, one scrypt) for every image.
     let key: KeyRef = key.parse()?;

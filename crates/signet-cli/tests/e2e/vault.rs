@@ -138,6 +138,26 @@ fn transit_key_signs_without_a_private_key_anywhere() {
         &["sign", "--key", "hashivault://no-such-key", HTTP, &image],
     )
     .fails_with(1, "no transit key");
+    // A transit key that cannot sign (symmetric) is refused by name.
+    let symmetric = unique("symmetric");
+    let (code, text) = vault(
+        env,
+        "POST",
+        &format!("transit/keys/{symmetric}"),
+        r#"{"type":"aes256-gcm96"}"#,
+    );
+    assert!(code == 200 || code == 204, "{code} {text}");
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &format!("hashivault://{symmetric}"),
+            HTTP,
+            &image,
+        ],
+    )
+    .fails_with(1, "aes256-gcm96 cannot sign");
     env.signet_with(
         d,
         &["public-key", "--key", &keyref],
