@@ -15,7 +15,6 @@ use crate::error::FormatError;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
     raw: [u8; 32],
-    hex: String,
 }
 
 impl Digest {
@@ -26,15 +25,12 @@ impl Digest {
 
     /// Wraps a raw 32-byte SHA-256 value.
     pub fn from_raw(raw: [u8; 32]) -> Self {
-        Self {
-            raw,
-            hex: hex::encode(raw),
-        }
+        Self { raw }
     }
 
     /// The 64 lowercase hex characters, without the `sha256:` prefix.
-    pub fn hex(&self) -> &str {
-        &self.hex
+    pub fn hex(&self) -> String {
+        hex::encode(self.raw)
     }
 
     /// The raw 32 bytes.
@@ -44,7 +40,7 @@ impl Digest {
 
     /// The tag cosign uses for signatures of this digest: `sha256-<hex>.sig`.
     pub fn signature_tag(&self) -> String {
-        format!("sha256-{}.sig", self.hex)
+        format!("sha256-{}.sig", self.hex())
     }
 }
 
@@ -61,16 +57,13 @@ impl FromStr for Digest {
         }
         let mut raw = [0u8; 32];
         hex::decode_to_slice(hex, &mut raw).map_err(|_| FormatError::InvalidDigest(truncate(s)))?;
-        Ok(Self {
-            raw,
-            hex: hex.to_owned(),
-        })
+        Ok(Self { raw })
     }
 }
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex)
+        write!(f, "sha256:{}", self.hex())
     }
 }
 
