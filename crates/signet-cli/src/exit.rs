@@ -36,3 +36,43 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
         Self::other(e)
     }
 }
+
+/// The failures of a command that works on several images. With one image
+/// its error is the command's error; with several, each failure is printed
+/// when it is met and the command fails with the first one's exit code and a
+/// count, so that scripts see cosign's codes either way.
+pub struct Batch {
+    total: usize,
+    failed: usize,
+    first: Option<Failure>,
+}
+
+impl Batch {
+    pub fn new(total: usize) -> Self {
+        Self {
+            total,
+            failed: 0,
+            first: None,
+        }
+    }
+
+    pub fn fail(&mut self, failure: Failure) {
+        self.failed += 1;
+        if self.total > 1 {
+            eprintln!("Error: {:#}", failure.error);
+        }
+        self.first.get_or_insert(failure);
+    }
+
+    /// `outcome` completes "N of M images …", e.g. "failed verification".
+    pub fn finish(self, outcome: &str) -> Result<(), Failure> {
+        match self.first {
+            None => Ok(()),
+            Some(f) if self.total == 1 => Err(f),
+            Some(f) => Err(Failure::with_code(
+                f.code,
+                anyhow::anyhow!("{} of {} images {outcome}", self.failed, self.total),
+            )),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use signet_oci::sign::{SignError, SignOptions, sign_image};
 use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;
-use crate::exit::{self, Failure};
+use crate::exit::{self, Batch, Failure};
 use crate::password::CliPasswords;
 
 pub async fn sign(args: SignArgs) -> Result<(), Failure> {
@@ -58,9 +58,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     let mut results = results;
     results.sort_by_key(|(i, _)| *i);
 
-    let total = images.len();
-    let mut first_failure: Option<Failure> = None;
-    let mut failed = 0;
+    let mut batch = Batch::new(images.len());
     for (i, result) in results {
         match result {
             Ok(signed) => {
@@ -80,28 +78,16 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                 }
             }
             Err(e) => {
-                failed += 1;
                 let code = match &e {
                     SignError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
                     _ => exit::OTHER,
                 };
-                let failure = Failure::with_code(
+                batch.fail(Failure::with_code(
                     code,
                     anyhow::Error::new(e).context(format!("signing {}", images[i])),
-                );
-                if total > 1 {
-                    eprintln!("Error: {:#}", failure.error);
-                }
-                first_failure.get_or_insert(failure);
+                ));
             }
         }
     }
-    match first_failure {
-        None => Ok(()),
-        Some(f) if total == 1 => Err(f),
-        Some(f) => Err(Failure::with_code(
-            f.code,
-            anyhow!("{failed} of {total} images could not be signed"),
-        )),
-    }
+    batch.finish("could not be signed")
 }

@@ -10,7 +10,7 @@ use signet_verify::online::{ImageVerifyError, verify_image, verify_image_recursi
 use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
-use crate::exit::{self, Failure};
+use crate::exit::{self, Batch, Failure};
 use crate::output::{self, Header};
 use crate::password::CliPasswords;
 
@@ -92,9 +92,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         annotations: !annotations.is_empty(),
         tlog_ignored: args.insecure_ignore_tlog,
     };
-    let total = images.len();
-    let mut failed = 0;
-    let mut first_failure: Option<Failure> = None;
+    let mut batch = Batch::new(images.len());
     for (i, result) in results {
         match result {
             Ok(verified) => {
@@ -104,24 +102,10 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
                     OutputFormat::Text => print!("{}", output::payloads_text(&verified)),
                 }
             }
-            Err(e) => {
-                failed += 1;
-                let failure = Failure::with_code(exit_code(&e), e);
-                if total > 1 {
-                    eprintln!("Error: {:#}", failure.error);
-                }
-                first_failure.get_or_insert(failure);
-            }
+            Err(e) => batch.fail(Failure::with_code(exit_code(&e), e)),
         }
     }
-    match first_failure {
-        None => Ok(()),
-        Some(f) if total == 1 => Err(f),
-        Some(f) => Err(Failure::with_code(
-            f.code,
-            anyhow!("{failed} of {total} images failed verification"),
-        )),
-    }
+    batch.finish("failed verification")
 }
 
 fn exit_code(e: &ImageVerifyError) -> i32 {
