@@ -347,3 +347,69 @@ fn runbook_layout_cosign_key_in_kv_with_stored_password() {
     )
     .fails_with(1, "version 9");
 }
+
+#[test]
+fn vault_namespace_is_honoured() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let namespace = unique("ns");
+    let (code, text) = vault(env, "POST", &format!("sys/namespaces/{namespace}"), "{}");
+    assert_eq!(code, 200, "{text}");
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+        ])
+        .arg(format!("X-Vault-Token: {}", env.vault_token))
+        .arg("-H")
+        .arg(format!("X-Vault-Namespace: {namespace}"))
+        .args(["-d", r#"{"type":"transit"}"#])
+        .arg(format!("{}/v1/sys/mounts/transit", env.vault_addr))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
+    let in_ns = [
+        ("VAULT_NAMESPACE", namespace.as_str()),
+        ("COSIGN_PASSWORD", PASSWORD),
+    ];
+    env.signet_with(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            "hashivault://team-key",
+            "--output-key-prefix",
+            "ns",
+        ],
+        &in_ns,
+        None,
+    )
+    .ok();
+    let (image, _) = env.push_image(&unique_repo("namespace"));
+    env.signet_with(
+        d,
+        &[
+            "sign",
+            "--key",
+            "hashivault://team-key",
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+        &in_ns,
+        None,
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "ns.pub", HTTP, &image])
+        .ok();
+    // The key lives only in the namespace.
+    env.signet(d, &["public-key", "--key", "hashivault://team-key"])
+        .fails_with(1, "no transit key");
+}
