@@ -336,3 +336,63 @@ fn skopeo_sigstore_policy_accepts_signet_signatures() {
         run.stderr
     );
 }
+
+#[test]
+fn docker_media_types_on_request() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let repo = unique_repo("docker-types");
+    let (image, digest) = env.push_image(&repo);
+    env.signet_with(
+        d,
+        &[
+            "sign",
+            "--key",
+            "k.key",
+            HTTP,
+            "--tlog-upload=false",
+            &image,
+        ],
+        &[
+            ("COSIGN_PASSWORD", PASSWORD),
+            ("COSIGN_DOCKER_MEDIA_TYPES", "1"),
+        ],
+        None,
+    )
+    .ok();
+    let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+        ])
+        .arg(format!("http://{}/v2/{repo}/manifests/{tag}", env.registry))
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.docker.container.image.v1+json"
+    );
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .ok();
+}

@@ -370,3 +370,64 @@ fn concurrent_signers_do_not_lose_signatures() {
             .ok();
     }
 }
+
+#[test]
+fn match_repository_stops_signature_replay_across_repositories() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let (signed_repo, other_repo) = (unique_repo("approved"), unique_repo("replayed"));
+    let (image, digest) = env.push_image(&signed_repo);
+    let (other, other_digest) = env.push_image(&other_repo);
+    assert_eq!(digest, other_digest, "same content, same digest");
+    env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
+        .ok();
+    // Copy the signature tag into the other repository, as an attacker with
+    // push access there could.
+    let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
+    let policy = env.peer_home.path().join("insecure-policy.json");
+    env.skopeo(
+        d,
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "copy",
+            "-q",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            &format!("docker://{}/{signed_repo}:{tag}", env.registry),
+            &format!("docker://{}/{other_repo}:{tag}", env.registry),
+        ],
+    )
+    .ok();
+    // cosign's rule (digest only) accepts the replayed signature; so does
+    // signet by default, for compatibility.
+    env.signet(d, &["verify", "--key", "k.pub", HTTP, &other])
+        .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            HTTP,
+            "--match-repository",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            HTTP,
+            "--match-repository",
+            &other,
+        ],
+    )
+    .fails_with(12, "signature is for repository");
+}
