@@ -65,13 +65,24 @@ EOC
 }
 
 start_openbao() {
-  local port; port=$(free_port)
-  "$SIGNET_PEERS/bin/bao" server -dev -dev-root-token-id=signet-test-root \
-    -dev-listen-address="127.0.0.1:$port" \
-    > "$SIGNET_RUN/openbao.log" 2>&1 &
-  echo $! > "$SIGNET_RUN/openbao.pid"
-  export SIGNET_TEST_VAULT_ADDR=http://127.0.0.1:$port SIGNET_TEST_VAULT_TOKEN=signet-test-root
-  wait_http "$SIGNET_TEST_VAULT_ADDR/v1/sys/health"
+  # bao also listens on its port + 1 (cluster), which may be taken: try again
+  # on another port if the server does not come up.
+  local port pid
+  for _ in 1 2 3; do
+    port=$(free_port)
+    "$SIGNET_PEERS/bin/bao" server -dev -dev-root-token-id=signet-test-root \
+      -dev-listen-address="127.0.0.1:$port" > "$SIGNET_RUN/openbao.log" 2>&1 &
+    pid=$!
+    echo "$pid" > "$SIGNET_RUN/openbao.pid"
+    export SIGNET_TEST_VAULT_ADDR=http://127.0.0.1:$port SIGNET_TEST_VAULT_TOKEN=signet-test-root
+    for _ in $(seq 1 200); do
+      curl -sf -o /dev/null "$SIGNET_TEST_VAULT_ADDR/v1/sys/health" && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "services: OpenBao did not come up (see $SIGNET_RUN/openbao.log)" >&2; return 1
 }
 
 stop_services() {
