@@ -23,6 +23,7 @@ pub mod client;
 mod error;
 pub mod manifest;
 pub mod reference;
+pub mod resolve;
 mod response;
 pub mod sign;
 pub mod signatures;

@@ -11,25 +11,17 @@ use signet_core::payload::SimpleSigningPayload;
 use signet_core::signature_manifest::{Layer, SIGNATURE_ANNOTATION};
 use thiserror::Error;
 
-use crate::manifest::{is_index, parse_index};
+use crate::Reference;
+use crate::resolve::{ImageLookupError, resolve_image};
 use crate::signatures::{AppendOutcome, SignatureStore, SignatureStoreError};
-use crate::{Reference, RegistryError};
 
 /// Signing an image failed.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SignError {
-    /// The image could not be found.
-    #[error("image {reference} not found")]
-    ImageNotFound {
-        /// The reference given.
-        reference: String,
-        /// The registry's answer.
-        source: RegistryError,
-    },
-    /// A registry request failed.
+    /// The image could not be looked up.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Image(#[from] ImageLookupError),
     /// Storing the signature failed.
     #[error(transparent)]
     Store(#[from] SignatureStoreError),
@@ -42,14 +34,6 @@ pub enum SignError {
         key: String,
         /// What failed.
         error: KeyError,
-    },
-    /// The index could not be read for `--recursive`.
-    #[error("{reference}: cannot read image index: {reason}")]
-    BadIndex {
-        /// The index.
-        reference: String,
-        /// What is wrong.
-        reason: String,
     },
 }
 
@@ -79,39 +63,7 @@ pub async fn sign_image(
     image: &Reference,
     options: &SignOptions,
 ) -> Result<Vec<SignedManifest>, SignError> {
-    let client = store.client();
-    let not_found = |source: RegistryError| {
-        if source.is_not_found() {
-            SignError::ImageNotFound {
-                reference: image.to_string(),
-                source,
-            }
-        } else {
-            SignError::Registry(source)
-        }
-    };
-    let mut digests: Vec<Digest> = Vec::new();
-    if options.recursive {
-        let manifest = client
-            .get_manifest(image.repository_ref(), &image.manifest_reference())
-            .await
-            .map_err(not_found)?;
-        digests.push(manifest.digest.clone());
-        if is_index(&manifest.media_type) {
-            let index = parse_index(&manifest.bytes).map_err(|e| SignError::BadIndex {
-                reference: image.to_string(),
-                reason: e.to_string(),
-            })?;
-            for child in index.manifests {
-                if !digests.contains(&child.digest) {
-                    digests.push(child.digest);
-                }
-            }
-        }
-    } else {
-        digests.push(client.resolve_digest(image).await.map_err(not_found)?);
-    }
-
+    let digests = resolve_image(store.client(), image, options.recursive).await?;
     let mut signed = Vec::with_capacity(digests.len());
     for digest in digests {
         let outcome = sign_digest(store, signer, image, &digest, options).await?;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use signet_core::Digest;
 use signet_core::payload::SimpleSigningPayload;
-use signet_oci::manifest::{is_index, parse_index};
+use signet_oci::Reference;
+use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{SignatureStore, SignatureStoreError};
-use signet_oci::{Reference, RegistryError};
 use thiserror::Error;
 
 use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
@@ -17,17 +17,9 @@ use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier,
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ImageVerifyError {
-    /// The image (tag or digest) does not exist.
-    #[error("image {reference} not found")]
-    ImageNotFound {
-        /// The reference as given.
-        reference: String,
-        /// The registry's answer.
-        source: RegistryError,
-    },
-    /// A registry request failed.
+    /// The image could not be looked up.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Image(#[from] ImageLookupError),
     /// The signature manifest could not be read.
     #[error(transparent)]
     Store(#[from] SignatureStoreError),
@@ -42,47 +34,25 @@ pub enum ImageVerifyError {
 }
 
 /// Resolves `image` to its digest (once), fetches its signatures and verifies
-/// them against `policy(digest)`.
+/// them against `policy(digest)`. With `recursive`, an index and every
+/// manifest it lists must each be signed; one result per manifest, index first.
 pub async fn verify_image(
     store: &SignatureStore,
     verifier: &Verifier,
     image: &Reference,
-    policy: impl Fn(Digest) -> ImagePolicy,
-) -> Result<VerifiedImage, ImageVerifyError> {
-    let digest = store
-        .client()
-        .resolve_digest(image)
-        .await
-        .map_err(|source| not_found(image, source))?;
-    verify_digest(store, verifier, image, &policy(digest)).await
-}
-
-/// Like [`verify_image`], and when the image is an index also verifies every
-/// manifest it lists: all of them must be signed. Returns one result per
-/// manifest, the index first.
-pub async fn verify_image_recursive(
-    store: &SignatureStore,
-    verifier: &Verifier,
-    image: &Reference,
+    recursive: bool,
     policy: impl Fn(Digest) -> ImagePolicy,
 ) -> Result<Vec<VerifiedImage>, ImageVerifyError> {
-    let manifest = store
-        .client()
-        .get_manifest(image.repository_ref(), &image.manifest_reference())
-        .await
-        .map_err(|source| not_found(image, source))?;
-    let mut digests = vec![manifest.digest.clone()];
-    if is_index(&manifest.media_type) {
-        let index = parse_index(&manifest.bytes).map_err(|e| RegistryError::InvalidResponse {
-            what: format!("image index {image}"),
-            reason: e.to_string(),
-        })?;
-        digests.extend(index.manifests.into_iter().map(|m| m.digest));
-    }
+    let digests = resolve_image(store.client(), image, recursive).await?;
     let mut results = Vec::with_capacity(digests.len());
-    for digest in digests {
-        let child = image.with_digest(digest.clone());
-        results.push(verify_digest(store, verifier, &child, &policy(digest)).await?);
+    for (i, digest) in digests.into_iter().enumerate() {
+        // The image named keeps the reference as given; children go by digest.
+        let manifest = if i == 0 {
+            image.clone()
+        } else {
+            image.with_digest(digest.clone())
+        };
+        results.push(verify_digest(store, verifier, &manifest, &policy(digest)).await?);
     }
     Ok(results)
 }
@@ -182,15 +152,4 @@ fn predicted_payloads(image: &Reference, policy: &ImagePolicy) -> Vec<Vec<u8>> {
         );
     }
     out
-}
-
-fn not_found(image: &Reference, source: RegistryError) -> ImageVerifyError {
-    if source.is_not_found() {
-        ImageVerifyError::ImageNotFound {
-            reference: image.to_string(),
-            source,
-        }
-    } else {
-        ImageVerifyError::Registry(source)
-    }
 }

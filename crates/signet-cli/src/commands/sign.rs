@@ -5,6 +5,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use signet_kms::KeyRef;
 use signet_oci::Reference;
+use signet_oci::resolve::ImageLookupError;
 use signet_oci::sign::{SignError, SignOptions, sign_image};
 use signet_oci::signatures::AppendOutcome;
 
@@ -79,7 +80,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
             }
             Err(e) => {
                 let code = match &e {
-                    SignError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
+                    SignError::Image(ImageLookupError::NotFound { .. }) => exit::IMAGE_NOT_FOUND,
                     _ => exit::OTHER,
                 };
                 batch.fail(Failure::with_code(

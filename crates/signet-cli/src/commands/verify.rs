@@ -6,7 +6,8 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use signet_kms::KeyRef;
 use signet_oci::Reference;
-use signet_verify::online::{ImageVerifyError, verify_image, verify_image_recursive};
+use signet_oci::resolve::ImageLookupError;
+use signet_verify::online::{ImageVerifyError, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
@@ -73,14 +74,10 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
                 let policy = policy_for(image);
                 let recursive = args.recursive;
                 async move {
-                    let r = if recursive {
-                        verify_image_recursive(store, verifier, image, policy).await
-                    } else {
-                        verify_image(store, verifier, image, policy)
-                            .await
-                            .map(|v| vec![v])
-                    };
-                    (i, r)
+                    (
+                        i,
+                        verify_image(store, verifier, image, recursive, policy).await,
+                    )
                 }
             })
             .buffer_unordered(args.concurrency.max(1))
@@ -110,7 +107,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
 
 fn exit_code(e: &ImageVerifyError) -> i32 {
     match e {
-        ImageVerifyError::ImageNotFound { .. } => exit::IMAGE_NOT_FOUND,
+        ImageVerifyError::Image(ImageLookupError::NotFound { .. }) => exit::IMAGE_NOT_FOUND,
         ImageVerifyError::Verify {
             error: VerifyError::NoSignatures { .. },
             ..
