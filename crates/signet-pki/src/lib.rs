@@ -2,8 +2,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod algorithm;
+pub mod builder;
+pub mod ca;
 pub mod certificate;
+pub mod chain;
 pub mod error;
 pub mod limits;
 pub mod oid;
+pub mod sct;
 pub mod time;
