@@ -163,3 +163,43 @@ fn sct_failures_have_their_own_messages() {
     let err = verify_embedded_scts(&leaf, &issuer, &logs, 2).unwrap_err();
     assert_eq!(err.to_string(), "1 of the certificate's SCTs verified, 2 required");
 }
+
+#[test]
+fn github_workflow_leaf_profile() {
+    use signet_pki::profile::{FulcioCertificate, SubjectAltName};
+    let leaf = cert("sigstore-public-good/leaf-github-workflow.pem");
+    let p = FulcioCertificate::parse(&leaf).unwrap();
+    let workflow = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    assert_eq!(p.identity(), Some(&SubjectAltName::Uri(workflow.into())));
+    assert!(p.san_critical);
+    assert_eq!(p.issuer.as_deref(), Some("https://token.actions.githubusercontent.com"));
+    assert_eq!(p.issuer_v1, p.issuer_v2);
+    let c = &p.claims;
+    assert_eq!(c.github_workflow_trigger.as_deref(), Some("release"));
+    assert_eq!(c.github_workflow_sha.as_deref(), Some("d8b4a6445f38c48b9137a8099706d9b8073146e4"));
+    assert_eq!(c.github_workflow_repository.as_deref(), Some("trailofbits/rfc8785.py"));
+    assert_eq!(c.github_workflow_ref.as_deref(), Some("refs/tags/v0.1.2"));
+    assert_eq!(c.build_signer_uri.as_deref(), Some(workflow));
+    assert_eq!(c.runner_environment.as_deref(), Some("github-hosted"));
+    assert_eq!(c.source_repository_uri.as_deref(), Some("https://github.com/trailofbits/rfc8785.py"));
+    assert_eq!(c.source_repository_identifier.as_deref(), Some("768213997"));
+    assert_eq!(c.source_repository_owner_identifier.as_deref(), Some("2314423"));
+    assert_eq!(c.build_trigger.as_deref(), Some("release"));
+    assert_eq!(
+        c.run_invocation_uri.as_deref(),
+        Some("https://github.com/trailofbits/rfc8785.py/actions/runs/8351058501/attempts/1")
+    );
+    assert_eq!(c.source_repository_visibility_at_signing.as_deref(), Some("public"));
+    assert_eq!(c.deployment_environment, None);
+    assert_eq!(c.token_subject, None);
+    assert!(p.digital_signature);
+    assert_eq!(p.scts.len(), 1);
+    let json = serde_json::to_value(c).unwrap();
+    assert_eq!(json["sourceRepositoryVisibilityAtSigning"], "public");
+
+    let email = FulcioCertificate::parse(&cert("sigstore-public-good/leaf-email.pem")).unwrap();
+    assert_eq!(email.identity(), Some(&SubjectAltName::Email("thomas@python.org".into())));
+    assert_eq!(email.issuer.as_deref(), Some("https://accounts.google.com"));
+    let other = FulcioCertificate::parse(&cert("sigstore-scaffolding/leaf-othername.pem")).unwrap();
+    assert_eq!(other.identity(), Some(&SubjectAltName::Username("foo!oidc.local".into())));
+}
