@@ -14,3 +14,5 @@ pub mod oid;
 pub mod profile;
 pub mod sct;
 pub mod time;
+pub mod timestamp;
+mod tsp;

@@ -203,3 +203,67 @@ fn github_workflow_leaf_profile() {
     let other = FulcioCertificate::parse(&cert("sigstore-scaffolding/leaf-othername.pem")).unwrap();
     assert_eq!(other.identity(), Some(&SubjectAltName::Username("foo!oidc.local".into())));
 }
+
+mod timestamps {
+    use super::*;
+    use signet_pki::error::TimestampError;
+    use signet_pki::timestamp::{TimestampAuthority, TimestampOptions, verify_timestamp_response};
+
+    fn staging_tsa() -> Vec<TimestampAuthority> {
+        let chain = parse_pem_chain(&vector("sigstore-staging/tsa-chain.pem")).unwrap();
+        vec![TimestampAuthority::new(chain, TimeRange::UNBOUNDED).unwrap()]
+    }
+
+    #[test]
+    fn staging_tsa_response_verifies_over_the_signature() {
+        let response = vector("sigstore-staging/timestamp-response.der");
+        let signature = vector("sigstore-staging/signature.bin");
+        let verified = verify_timestamp_response(&response, &signature, &staging_tsa(), &TimestampOptions::default()).unwrap();
+        assert_eq!(signet_pki::time::rfc3339(verified.time), "2025-06-09T11:57:38Z");
+        assert_eq!(verified.policy.to_string(), "1.3.6.1.4.1.57264.2");
+        assert_eq!(verified.nonce.as_deref().map(hex::encode).as_deref(), Some("009b7f970db782510e"));
+        assert_eq!(verified.signer.subject(), "CN=sigstore-tsa,O=sigstore.dev");
+        // The Fulcio leaf of the same bundle is valid at the timestamp's time.
+        let leaf = cert("sigstore-staging/leaf-email.pem");
+        let ca = [authority("sigstore-staging/fulcio-chain.pem")];
+        verify_chain(&leaf, &ca, verified.time, KeyPurpose::CodeSigning).unwrap();
+    }
+
+    #[test]
+    fn staging_tsa_failures() {
+        let response = vector("sigstore-staging/timestamp-response.der");
+        let signature = vector("sigstore-staging/signature.bin");
+        let err = verify_timestamp_response(&response, b"other data", &staging_tsa(), &TimestampOptions::default()).unwrap_err();
+        assert!(matches!(err, TimestampError::ImprintMismatch { .. }), "{err}");
+        assert!(err.to_string().starts_with("timestamp is over other data: message imprint 3a360f99"), "{err}");
+
+        let options = TimestampOptions { nonce: Some(vec![1, 2, 3]), policy: None };
+        let err = verify_timestamp_response(&response, &signature, &staging_tsa(), &options).unwrap_err();
+        assert!(matches!(err, TimestampError::NonceMismatch { .. }), "{err}");
+
+        // Trusting another TSA (the public-good Fulcio chain stands in): not found / not chained.
+        let wrong = vec![TimestampAuthority::new(parse_pem_chain(&vector("sigstore-public-good/fulcio-chain.pem")).unwrap(), TimeRange::UNBOUNDED).unwrap()];
+        let err = verify_timestamp_response(&response, &signature, &wrong, &TimestampOptions::default()).unwrap_err();
+        assert!(matches!(err, TimestampError::Chain(ChainError::UnknownIssuer { .. })), "{err}");
+
+        // A window that ends before the timestamp.
+        let chain = parse_pem_chain(&vector("sigstore-staging/tsa-chain.pem")).unwrap();
+        let early = vec![TimestampAuthority::new(chain, TimeRange::new(None, Some(from_unix_seconds(1_700_000_000)))).unwrap()];
+        let err = verify_timestamp_response(&response, &signature, &early, &TimestampOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("trusted for [-inf, 2023-11-14T22:13:20Z] but signed at 2025-06-09T11:57:38Z"), "{err}");
+
+        // A flipped byte never panics; in the signed parts (the TSTInfo from
+        // offset 50, the signer info from 783) it always fails. The digest
+        // algorithm list and the token's copy of the certificate are not
+        // signed: the trusted chain's certificate is used when the copy no
+        // longer matches the signer.
+        for i in 0..response.len() {
+            let mut bad = response.clone();
+            bad[i] ^= 0x01;
+            let result = verify_timestamp_response(&bad, &signature, &staging_tsa(), &TimestampOptions::default());
+            if (50..248).contains(&i) || i >= 783 {
+                assert!(result.is_err(), "byte {i}");
+            }
+        }
+    }
+}
