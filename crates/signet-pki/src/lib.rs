@@ -15,4 +15,5 @@ pub mod profile;
 pub mod sct;
 pub mod time;
 pub mod timestamp;
+pub mod tsa;
 mod tsp;

@@ -14,10 +14,14 @@ pub fn now() -> SystemTime {
 }
 
 pub fn options(subject: &str) -> CaOptions {
+    options_at(subject, now())
+}
+
+pub fn options_at(subject: &str, at: SystemTime) -> CaOptions {
     CaOptions {
         subject: subject.into(),
-        not_before: now() - Duration::from_secs(86_400),
-        not_after: now() + Duration::from_secs(365 * 86_400),
+        not_before: at - Duration::from_secs(86_400),
+        not_after: at + Duration::from_secs(365 * 86_400),
     }
 }
 
@@ -31,11 +35,16 @@ pub fn fulcio_ca(algorithm: KeyAlgorithm) -> SigningCa {
 }
 
 pub fn tsa(algorithm: KeyAlgorithm) -> SigningCa {
+    tsa_at(algorithm, now())
+}
+
+/// A TSA whose certificates are valid around `at` (OpenSSL checks at the clock's time).
+pub fn tsa_at(algorithm: KeyAlgorithm, at: SystemTime) -> SigningCa {
     create_tsa(
         algorithm,
-        &options("CN=signet-tsa-root,O=signet.test"),
-        &options("CN=signet-tsa-intermediate,O=signet.test"),
-        &options("CN=signet-tsa,O=signet.test"),
+        &options_at("CN=signet-tsa-root,O=signet.test", at),
+        &options_at("CN=signet-tsa-intermediate,O=signet.test", at),
+        &options_at("CN=signet-tsa,O=signet.test", at),
     )
     .unwrap()
 }
