@@ -184,53 +184,76 @@ pub(crate) fn verify(
     };
     match (scheme, key) {
         (SignatureScheme::Ecdsa(hash), PublicKey::EcdsaP256(k)) => {
-            let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
+            let sig =
+                p256::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
             k.verify_prehash(&hash.digest(message), &sig)
                 .map_err(|_| VerifyFailure::Invalid)
         }
         (SignatureScheme::Ecdsa(hash), PublicKey::EcdsaP384(k)) => {
-            let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
+            let sig =
+                p384::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
             k.verify_prehash(&hash.digest(message), &sig)
                 .map_err(|_| VerifyFailure::Invalid)
         }
         (SignatureScheme::RsaPkcs1(hash), PublicKey::Rsa(k)) => {
             use signature::Verifier;
-            let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| VerifyFailure::Invalid)?;
+            let sig = rsa::pkcs1v15::Signature::try_from(signature)
+                .map_err(|_| VerifyFailure::Invalid)?;
             let key = (**k).clone();
             let result = match hash {
-                HashAlgorithm::Sha256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(message, &sig),
-                HashAlgorithm::Sha384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(message, &sig),
-                HashAlgorithm::Sha512 => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(message, &sig),
+                HashAlgorithm::Sha256 => {
+                    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(message, &sig)
+                }
+                HashAlgorithm::Sha384 => {
+                    rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(message, &sig)
+                }
+                HashAlgorithm::Sha512 => {
+                    rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(message, &sig)
+                }
             };
             result.map_err(|_| VerifyFailure::Invalid)
         }
         (SignatureScheme::Ed25519, PublicKey::Ed25519(k)) => {
-            let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyFailure::Invalid)?;
-            k.verify_strict(message, &sig).map_err(|_| VerifyFailure::Invalid)
+            let sig = ed25519_dalek::Signature::from_slice(signature)
+                .map_err(|_| VerifyFailure::Invalid)?;
+            k.verify_strict(message, &sig)
+                .map_err(|_| VerifyFailure::Invalid)
         }
         _ => Err(mismatch()),
     }
 }
 
 /// Signs `message` with `key` under `scheme`.
-pub(crate) fn sign(key: &PrivateKey, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+pub(crate) fn sign(
+    key: &PrivateKey,
+    scheme: SignatureScheme,
+    message: &[u8],
+) -> Result<Vec<u8>, KeyError> {
     let fail = |e: signature::Error| KeyError::Signing(e.to_string());
     match (scheme, key) {
         (SignatureScheme::Ecdsa(hash), PrivateKey::EcdsaP256(k)) => {
-            let sig: p256::ecdsa::Signature = k.sign_prehash(&hash.digest(message)).map_err(fail)?;
+            let sig: p256::ecdsa::Signature =
+                k.sign_prehash(&hash.digest(message)).map_err(fail)?;
             Ok(sig.to_der().as_bytes().to_vec())
         }
         (SignatureScheme::Ecdsa(hash), PrivateKey::EcdsaP384(k)) => {
-            let sig: p384::ecdsa::Signature = k.sign_prehash(&hash.digest(message)).map_err(fail)?;
+            let sig: p384::ecdsa::Signature =
+                k.sign_prehash(&hash.digest(message)).map_err(fail)?;
             Ok(sig.to_der().as_bytes().to_vec())
         }
         (SignatureScheme::RsaPkcs1(hash), PrivateKey::Rsa(k)) => {
             use signature::{SignatureEncoding, Signer};
             let key = (**k).clone();
             let sig = match hash {
-                HashAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(key).try_sign(message),
-                HashAlgorithm::Sha384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(key).try_sign(message),
-                HashAlgorithm::Sha512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(key).try_sign(message),
+                HashAlgorithm::Sha256 => {
+                    rsa::pkcs1v15::SigningKey::<Sha256>::new(key).try_sign(message)
+                }
+                HashAlgorithm::Sha384 => {
+                    rsa::pkcs1v15::SigningKey::<Sha384>::new(key).try_sign(message)
+                }
+                HashAlgorithm::Sha512 => {
+                    rsa::pkcs1v15::SigningKey::<Sha512>::new(key).try_sign(message)
+                }
             }
             .map_err(fail)?;
             Ok(sig.to_vec())
@@ -265,18 +288,32 @@ mod tests {
         ] {
             let sig = sign(key, scheme, b"tbs").unwrap();
             verify(&key.public_key(), scheme, b"tbs", &sig).unwrap();
-            assert_eq!(verify(&key.public_key(), scheme, b"other", &sig), Err(VerifyFailure::Invalid));
+            assert_eq!(
+                verify(&key.public_key(), scheme, b"other", &sig),
+                Err(VerifyFailure::Invalid)
+            );
             assert_eq!(SignatureScheme::from_x509(&scheme.to_x509()), Ok(scheme));
         }
         assert!(matches!(
-            verify(&ed.public_key(), SignatureScheme::Ecdsa(HashAlgorithm::Sha256), b"m", b"s"),
+            verify(
+                &ed.public_key(),
+                SignatureScheme::Ecdsa(HashAlgorithm::Sha256),
+                b"m",
+                b"s"
+            ),
             Err(VerifyFailure::KeyMismatch(_))
         ));
         assert_eq!(
             SignatureScheme::natural_for(&p384.public_key()),
             Ok(SignatureScheme::Ecdsa(HashAlgorithm::Sha384))
         );
-        assert_eq!(HashAlgorithm::from_name("SHA256"), Some(HashAlgorithm::Sha256));
-        assert_eq!(HashAlgorithm::from_oid(&oid::alg::SHA512), Some(HashAlgorithm::Sha512));
+        assert_eq!(
+            HashAlgorithm::from_name("SHA256"),
+            Some(HashAlgorithm::Sha256)
+        );
+        assert_eq!(
+            HashAlgorithm::from_oid(&oid::alg::SHA512),
+            Some(HashAlgorithm::Sha512)
+        );
     }
 }

@@ -156,7 +156,8 @@ pub fn name(rfc4514: &str) -> Result<Name, IssueError> {
     if rfc4514.is_empty() {
         return Ok(Name::default());
     }
-    Name::from_str(rfc4514).map_err(|e| IssueError::InvalidRequest(format!("name {rfc4514:?}: {e}")))
+    Name::from_str(rfc4514)
+        .map_err(|e| IssueError::InvalidRequest(format!("name {rfc4514:?}: {e}")))
 }
 
 #[cfg(test)]

@@ -31,10 +31,15 @@ pub enum KeyAlgorithm {
 impl KeyAlgorithm {
     /// A fresh key from the operating system's randomness.
     pub fn generate(self) -> Result<PrivateKey, IssueError> {
-        let random = |e: getrandom::Error| IssueError::Key(signet_core::KeyError::Random(e.to_string()));
+        let random =
+            |e: getrandom::Error| IssueError::Key(signet_core::KeyError::Random(e.to_string()));
         Ok(match self {
-            Self::P256 => PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::try_generate_from_rng(&mut SysRng).map_err(random)?),
-            Self::P384 => PrivateKey::EcdsaP384(p384::ecdsa::SigningKey::try_generate_from_rng(&mut SysRng).map_err(random)?),
+            Self::P256 => PrivateKey::EcdsaP256(
+                p256::ecdsa::SigningKey::try_generate_from_rng(&mut SysRng).map_err(random)?,
+            ),
+            Self::P384 => PrivateKey::EcdsaP384(
+                p384::ecdsa::SigningKey::try_generate_from_rng(&mut SysRng).map_err(random)?,
+            ),
         })
     }
 }
@@ -148,7 +153,11 @@ pub fn create_intermediate(
     let key = algorithm.generate()?;
     let extensions = vec![
         builder::extension(oid::ext::KEY_USAGE, true, &ca_key_usage())?,
-        builder::extension(oid::ext::EXTENDED_KEY_USAGE, false, &ExtendedKeyUsage(vec![eku]))?,
+        builder::extension(
+            oid::ext::EXTENDED_KEY_USAGE,
+            false,
+            &ExtendedKeyUsage(vec![eku]),
+        )?,
         builder::extension(
             oid::ext::BASIC_CONSTRAINTS,
             true,
@@ -206,7 +215,8 @@ pub fn create_tsa(
     leaf: &CaOptions,
 ) -> Result<SigningCa, IssueError> {
     let root = create_root(algorithm, root)?;
-    let intermediate = create_intermediate(&root, algorithm, intermediate, oid::eku::TIME_STAMPING)?;
+    let intermediate =
+        create_intermediate(&root, algorithm, intermediate, oid::eku::TIME_STAMPING)?;
     create_timestamping_leaf(&intermediate, algorithm, leaf)
 }
 
@@ -225,7 +235,12 @@ fn issue_under(
     extensions.extend(key_id_extensions(&spki, parent.certificate())?);
     let template = CertificateTemplate {
         serial: builder::random_serial()?,
-        issuer: parent.certificate().x509().tbs_certificate().subject().clone(),
+        issuer: parent
+            .certificate()
+            .x509()
+            .tbs_certificate()
+            .subject()
+            .clone(),
         subject: builder::name(&options.subject)?,
         not_before: options.not_before,
         not_after: options.not_after,
@@ -268,5 +283,6 @@ pub(crate) fn key_id_extensions(
 
 /// The public key of a DER `SubjectPublicKeyInfo`, for requests.
 pub(crate) fn parse_public_key(spki_der: &[u8]) -> Result<PublicKey, IssueError> {
-    PublicKey::from_spki_der(spki_der).map_err(|e| IssueError::InvalidRequest(format!("subject public key: {e}")))
+    PublicKey::from_spki_der(spki_der)
+        .map_err(|e| IssueError::InvalidRequest(format!("subject public key: {e}")))
 }

@@ -171,7 +171,7 @@ impl Certificate {
             match self.subject_alt_names() {
                 Ok(Some(names)) => names
                     .first()
-                    .map(|n| general_name_to_string(n))
+                    .map(general_name_to_string)
                     .unwrap_or_default(),
                 _ => String::new(),
             }
@@ -191,7 +191,10 @@ impl Certificate {
     }
 
     /// The one extension with `oid`; an error when it occurs more than once.
-    pub fn extension(&self, oid: &der::asn1::ObjectIdentifier) -> Result<Option<&Extension>, DecodeError> {
+    pub fn extension(
+        &self,
+        oid: &der::asn1::ObjectIdentifier,
+    ) -> Result<Option<&Extension>, DecodeError> {
         let mut found = self.extensions().iter().filter(|e| &e.extn_id == oid);
         let first = found.next();
         if found.next().is_some() {
@@ -254,7 +257,10 @@ impl Certificate {
     /// The subject alternative names.
     pub fn subject_alt_names(&self) -> Result<Option<Vec<GeneralName>>, DecodeError> {
         Ok(self
-            .decode_extension::<SubjectAltName>(&oid::ext::SUBJECT_ALT_NAME, "subject alternative name")?
+            .decode_extension::<SubjectAltName>(
+                &oid::ext::SUBJECT_ALT_NAME,
+                "subject alternative name",
+            )?
             .map(|(_, v)| v.0))
     }
 
@@ -267,9 +273,9 @@ impl Certificate {
 /// Readable text for a SAN entry (`email`, URI, DNS name, or the OtherName value).
 pub(crate) fn general_name_to_string(name: &GeneralName) -> String {
     match name {
-        GeneralName::Rfc822Name(s) | GeneralName::DnsName(s) | GeneralName::UniformResourceIdentifier(s) => {
-            s.to_string()
-        }
+        GeneralName::Rfc822Name(s)
+        | GeneralName::DnsName(s)
+        | GeneralName::UniformResourceIdentifier(s) => s.to_string(),
         GeneralName::OtherName(other) => der::asn1::Utf8StringRef::try_from(&other.value)
             .map(|s| s.to_string())
             .unwrap_or_else(|_| format!("othername:{}", other.type_id)),
@@ -296,7 +302,8 @@ fn tbs_range(der: &[u8]) -> der::Result<Range<usize>> {
 pub fn parse_pem_chain(pem: &[u8]) -> Result<Vec<Certificate>, DecodeError> {
     const WHAT_PEM: &str = "PEM certificate chain";
     DecodeError::check_size(WHAT_PEM, pem.len(), MAX_PEM_BYTES)?;
-    let text = std::str::from_utf8(pem).map_err(|_| DecodeError::malformed(WHAT_PEM, "not UTF-8 text"))?;
+    let text =
+        std::str::from_utf8(pem).map_err(|_| DecodeError::malformed(WHAT_PEM, "not UTF-8 text"))?;
     const BEGIN: &str = "-----BEGIN ";
     let mut rest = text;
     let mut out = Vec::new();
@@ -326,7 +333,10 @@ pub fn parse_pem_chain(pem: &[u8]) -> Result<Vec<Certificate>, DecodeError> {
         out.push(Certificate::from_der(&der)?);
     }
     if out.is_empty() {
-        return Err(DecodeError::malformed(WHAT_PEM, "no CERTIFICATE block found"));
+        return Err(DecodeError::malformed(
+            WHAT_PEM,
+            "no CERTIFICATE block found",
+        ));
     }
     Ok(out)
 }
@@ -359,18 +369,26 @@ mod tests {
     use proptest::prelude::*;
 
     const LEAF: &str = include_str!("../../../tests/vectors/sigstore-public-good/leaf-email.pem");
-    const CHAIN: &str = include_str!("../../../tests/vectors/sigstore-public-good/fulcio-chain.pem");
+    const CHAIN: &str =
+        include_str!("../../../tests/vectors/sigstore-public-good/fulcio-chain.pem");
 
     #[test]
     fn reads_public_good_certificates() {
         let leaf = Certificate::from_pem(LEAF.as_bytes()).unwrap();
         assert_eq!(leaf.subject(), "");
         assert_eq!(leaf.issuer(), "CN=sigstore-intermediate,O=sigstore.dev");
-        assert!(leaf.describe().starts_with("\"thomas@python.org\""), "{}", leaf.describe());
+        assert!(
+            leaf.describe().starts_with("\"thomas@python.org\""),
+            "{}",
+            leaf.describe()
+        );
         assert_eq!(Certificate::from_der(leaf.as_der()).unwrap(), leaf);
         assert_eq!(leaf.to_pem(), LEAF);
         // The TBS bytes are the first element of the outer SEQUENCE.
-        assert_eq!(leaf.tbs_der(), leaf.x509().tbs_certificate().to_der().unwrap());
+        assert_eq!(
+            leaf.tbs_der(),
+            leaf.x509().tbs_certificate().to_der().unwrap()
+        );
 
         let chain = parse_pem_chain(CHAIN.as_bytes()).unwrap();
         assert_eq!(chain.len(), 2);
@@ -378,7 +396,10 @@ mod tests {
         assert!(chain[1].is_self_issued());
         assert!(chain[1].is_ca());
         assert_eq!(chain_to_pem(&chain), CHAIN);
-        assert_eq!(leaf.authority_key_id().unwrap(), chain[0].subject_key_id().unwrap());
+        assert_eq!(
+            leaf.authority_key_id().unwrap(),
+            chain[0].subject_key_id().unwrap()
+        );
     }
 
     #[test]
@@ -387,7 +408,10 @@ mod tests {
         assert!(parse_pem_chain(b"-----BEGIN CERTIFICATE-----\nAAAA\n").is_err());
         assert!(Certificate::from_pem(CHAIN.as_bytes()).is_err());
         let many = CHAIN.repeat(6);
-        assert!(matches!(parse_pem_chain(many.as_bytes()), Err(DecodeError::TooMany { .. })));
+        assert!(matches!(
+            parse_pem_chain(many.as_bytes()),
+            Err(DecodeError::TooMany { .. })
+        ));
         assert!(matches!(
             Certificate::from_der(&vec![0u8; MAX_CERTIFICATE_BYTES + 1]),
             Err(DecodeError::TooLarge { .. })

@@ -172,7 +172,9 @@ pub fn verify_chain(
                 // An error from an authority that names the leaf's issuer says
                 // more than "unknown issuer" from the others.
                 let specific = !matches!(e, ChainError::UnknownIssuer { .. });
-                if best.is_none() || (specific && matches!(best, Some(ChainError::UnknownIssuer { .. }))) {
+                if best.is_none()
+                    || (specific && matches!(best, Some(ChainError::UnknownIssuer { .. })))
+                {
                     best = Some(e);
                 }
             }
@@ -212,7 +214,13 @@ impl Search<'_> {
             }
             let signed = match child_node {
                 Node::Authority(c) => {
-                    if self.authority.links.get(&(c, index)).copied().unwrap_or(false) {
+                    if self
+                        .authority
+                        .links
+                        .get(&(c, index))
+                        .copied()
+                        .unwrap_or(false)
+                    {
                         Ok(())
                     } else {
                         Err(ChainError::BadSignature {
@@ -316,10 +324,12 @@ fn check_signature(child: &Certificate, parent: &Certificate) -> Result<(), Chai
         ));
     }
     let scheme = SignatureScheme::from_x509(outer).map_err(unsupported)?;
-    let key = parent.public_key().map_err(|e| ChainError::UnsupportedAlgorithm {
-        certificate: parent.describe(),
-        detail: e.to_string(),
-    })?;
+    let key = parent
+        .public_key()
+        .map_err(|e| ChainError::UnsupportedAlgorithm {
+            certificate: parent.describe(),
+            detail: e.to_string(),
+        })?;
     match algorithm::verify(&key, scheme, child.tbs_der(), child.signature()) {
         Ok(()) => Ok(()),
         Err(VerifyFailure::KeyMismatch(detail)) => Err(unsupported(detail)),
@@ -383,7 +393,9 @@ fn check_leaf_usage(leaf: &Certificate, purpose: KeyPurpose) -> Result<(), Chain
     let eku = leaf.extended_key_usage().map_err(malformed)?;
     let ok = match (&eku, purpose) {
         (Some((_, eku)), KeyPurpose::CodeSigning) => eku.0.contains(&wanted),
-        (Some((critical, eku)), KeyPurpose::TimeStamping) => *critical && eku.0.as_slice() == [wanted],
+        (Some((critical, eku)), KeyPurpose::TimeStamping) => {
+            *critical && eku.0.as_slice() == [wanted]
+        }
         (None, _) => false,
     };
     if !ok {

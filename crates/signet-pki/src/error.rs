@@ -109,7 +109,9 @@ pub enum ChainError {
         at: String,
     },
     /// No trusted certificate is named as this certificate's issuer.
-    #[error("certificate {certificate} was issued by {issuer}, which is not a trusted certificate authority")]
+    #[error(
+        "certificate {certificate} was issued by {issuer}, which is not a trusted certificate authority"
+    )]
     UnknownIssuer {
         /// The certificate.
         certificate: String,
@@ -133,7 +135,9 @@ pub enum ChainError {
         detail: String,
     },
     /// A certificate in the issuer position is not a CA.
-    #[error("certificate {certificate} issues certificates but is not a CA (basic constraints CA:TRUE missing)")]
+    #[error(
+        "certificate {certificate} issues certificates but is not a CA (basic constraints CA:TRUE missing)"
+    )]
     NotCa {
         /// The certificate.
         certificate: String,
@@ -145,7 +149,9 @@ pub enum ChainError {
         certificate: String,
     },
     /// A CA's path length constraint is exceeded.
-    #[error("certificate {certificate} allows {allowed} intermediate CAs below it but the chain has {actual}")]
+    #[error(
+        "certificate {certificate} allows {allowed} intermediate CAs below it but the chain has {actual}"
+    )]
     PathLength {
         /// The certificate.
         certificate: String,
@@ -171,7 +177,9 @@ pub enum ChainError {
         certificate: String,
     },
     /// A critical extension signet does not process.
-    #[error("certificate {certificate} has a critical extension {oid} that signet does not process")]
+    #[error(
+        "certificate {certificate} has a critical extension {oid} that signet does not process"
+    )]
     UnhandledCriticalExtension {
         /// The certificate.
         certificate: String,
@@ -230,7 +238,9 @@ pub enum SctError {
         entry: String,
     },
     /// The SCT's time lies outside the window the log's key is trusted for.
-    #[error("SCT from CT log {log} has timestamp {timestamp}, outside the log key's validity {window}")]
+    #[error(
+        "SCT from CT log {log} has timestamp {timestamp}, outside the log key's validity {window}"
+    )]
     OutsideValidity {
         /// The log.
         log: String,
@@ -248,7 +258,9 @@ pub enum SctError {
         required: usize,
     },
     /// An SCT signature with an algorithm pair signet does not check.
-    #[error("SCT from CT log {log} uses unsupported algorithm (hash {hash}, signature {signature})")]
+    #[error(
+        "SCT from CT log {log} uses unsupported algorithm (hash {hash}, signature {signature})"
+    )]
     UnsupportedAlgorithm {
         /// The log.
         log: String,
@@ -302,7 +314,9 @@ pub enum TimestampError {
     #[error("timestamp signed attributes: {0}")]
     SignedAttributes(String),
     /// The signing-certificate attribute does not name the signer's certificate.
-    #[error("timestamp signing-certificate attribute does not match the signer certificate {certificate}: {detail}")]
+    #[error(
+        "timestamp signing-certificate attribute does not match the signer certificate {certificate}: {detail}"
+    )]
     CertificateIdMismatch {
         /// The signer certificate.
         certificate: String,

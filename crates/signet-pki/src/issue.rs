@@ -81,7 +81,9 @@ fn check_request(request: &LeafRequest) -> Result<(), IssueError> {
         ));
     }
     if request.issuer.is_empty() {
-        return Err(IssueError::InvalidRequest("the OIDC issuer is empty".into()));
+        return Err(IssueError::InvalidRequest(
+            "the OIDC issuer is empty".into(),
+        ));
     }
     let too_long = std::iter::once(Some(request.issuer.as_str()))
         .chain(request.claims.fields().into_iter().map(|(_, _, v)| v))
@@ -97,15 +99,22 @@ fn check_request(request: &LeafRequest) -> Result<(), IssueError> {
 }
 
 fn san_extension(identity: &SubjectAltName) -> Result<Extension, IssueError> {
-    let invalid = |e: der::Error| IssueError::InvalidRequest(format!("identity {:?}: {e}", identity.value()));
+    let invalid =
+        |e: der::Error| IssueError::InvalidRequest(format!("identity {:?}: {e}", identity.value()));
     let name = match identity {
         SubjectAltName::Email(s) => GeneralName::Rfc822Name(Ia5String::new(s).map_err(invalid)?),
-        SubjectAltName::Uri(s) => GeneralName::UniformResourceIdentifier(Ia5String::new(s).map_err(invalid)?),
+        SubjectAltName::Uri(s) => {
+            GeneralName::UniformResourceIdentifier(Ia5String::new(s).map_err(invalid)?)
+        }
         SubjectAltName::Username(s) => GeneralName::OtherName(OtherName {
             type_id: oid::fulcio::OTHERNAME_SAN,
             value: Any::encode_from(&Utf8StringRef::new(s).map_err(invalid)?).map_err(invalid)?,
         }),
-        _ => return Err(IssueError::InvalidRequest("unsupported identity kind".into())),
+        _ => {
+            return Err(IssueError::InvalidRequest(
+                "unsupported identity kind".into(),
+            ));
+        }
     };
     // Critical: the subject is empty (RFC 5280 §4.2.1.6).
     builder::extension(oid::ext::SUBJECT_ALT_NAME, true, &SanExtension(vec![name]))
@@ -119,14 +128,21 @@ fn utf8_extension(id: der::asn1::ObjectIdentifier, value: &str) -> Result<Extens
 fn leaf_template(ca: &SigningCa, request: &LeafRequest) -> Result<CertificateTemplate, IssueError> {
     check_request(request)?;
     let mut extensions = vec![
-        builder::extension(oid::ext::KEY_USAGE, true, &KeyUsage(KeyUsages::DigitalSignature.into()))?,
+        builder::extension(
+            oid::ext::KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::DigitalSignature.into()),
+        )?,
         builder::extension(
             oid::ext::EXTENDED_KEY_USAGE,
             false,
             &ExtendedKeyUsage(vec![oid::eku::CODE_SIGNING]),
         )?,
     ];
-    extensions.extend(key_id_extensions(&request.subject_public_key, ca.certificate())?);
+    extensions.extend(key_id_extensions(
+        &request.subject_public_key,
+        ca.certificate(),
+    )?);
     extensions.push(san_extension(&request.identity)?);
     extensions.push(builder::raw_extension(
         oid::fulcio::ISSUER_V1,
@@ -159,7 +175,11 @@ fn leaf_template(ca: &SigningCa, request: &LeafRequest) -> Result<CertificateTem
 pub fn precertificate(ca: &SigningCa, request: &LeafRequest) -> Result<Precertificate, IssueError> {
     let mut template = leaf_template(ca, request)?;
     let poison_index = template.extensions.len();
-    template.extensions.push(builder::raw_extension(oid::ext::CT_POISON, true, vec![0x05, 0x00])?);
+    template.extensions.push(builder::raw_extension(
+        oid::ext::CT_POISON,
+        true,
+        vec![0x05, 0x00],
+    )?);
     let certificate = template.sign(ca.key())?;
     Ok(Precertificate {
         certificate,
@@ -182,7 +202,9 @@ pub fn finish_certificate(
     let slot = template
         .extensions
         .get_mut(precert.poison_index)
-        .ok_or_else(|| IssueError::Encoding("precertificate template lost its poison extension".into()))?;
+        .ok_or_else(|| {
+            IssueError::Encoding("precertificate template lost its poison extension".into())
+        })?;
     *slot = sct_list_extension(scts)?;
     template.sign(ca.key())
 }
@@ -195,10 +217,13 @@ pub fn issue_with_embedded_sct(
     request: &LeafRequest,
 ) -> Result<IssuedCertificate, IssueError> {
     let precert = precertificate(ca, request)?;
-    let sct = ct_log.sign_precertificate(&precert.certificate, ca.certificate(), request.not_before)?;
+    let sct =
+        ct_log.sign_precertificate(&precert.certificate, ca.certificate(), request.not_before)?;
     let certificate = finish_certificate(ca, &precert, std::slice::from_ref(&sct))?;
     Ok(IssuedCertificate {
-        chain: std::iter::once(certificate.clone()).chain(ca.chain().iter().cloned()).collect(),
+        chain: std::iter::once(certificate.clone())
+            .chain(ca.chain().iter().cloned())
+            .collect(),
         certificate,
         scts: vec![sct],
     })
@@ -206,10 +231,15 @@ pub fn issue_with_embedded_sct(
 
 /// A leaf without SCTs, for deployments that log certificates separately
 /// (detached SCTs) or not at all.
-pub fn issue_without_sct(ca: &SigningCa, request: &LeafRequest) -> Result<IssuedCertificate, IssueError> {
+pub fn issue_without_sct(
+    ca: &SigningCa,
+    request: &LeafRequest,
+) -> Result<IssuedCertificate, IssueError> {
     let certificate = leaf_template(ca, request)?.sign(ca.key())?;
     Ok(IssuedCertificate {
-        chain: std::iter::once(certificate.clone()).chain(ca.chain().iter().cloned()).collect(),
+        chain: std::iter::once(certificate.clone())
+            .chain(ca.chain().iter().cloned())
+            .collect(),
         certificate,
         scts: Vec::new(),
     })

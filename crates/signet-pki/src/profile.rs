@@ -158,13 +158,17 @@ pub struct FulcioCertificate {
 impl FulcioCertificate {
     /// Reads the profile out of `cert`.
     pub fn parse(cert: &Certificate) -> Result<Self, DecodeError> {
-        let (subject_alternative_names, san_critical) = match cert.extension(&oid::ext::SUBJECT_ALT_NAME)? {
-            None => (Vec::new(), false),
-            Some(ext) => {
-                let names = cert.subject_alt_names()?.unwrap_or_default();
-                (names.iter().map(san_from).collect::<Result<_, _>>()?, ext.critical)
-            }
-        };
+        let (subject_alternative_names, san_critical) =
+            match cert.extension(&oid::ext::SUBJECT_ALT_NAME)? {
+                None => (Vec::new(), false),
+                Some(ext) => {
+                    let names = cert.subject_alt_names()?.unwrap_or_default();
+                    (
+                        names.iter().map(san_from).collect::<Result<_, _>>()?,
+                        ext.critical,
+                    )
+                }
+            };
         let mut issuer_v1 = None;
         let mut issuer_v2 = None;
         let mut claims = CiClaims::default();
@@ -181,12 +185,23 @@ impl FulcioCertificate {
                 continue;
             };
             if slot.is_some() {
-                return Err(DecodeError::malformed(WHAT, format!("extension {id} occurs more than once")));
+                return Err(DecodeError::malformed(
+                    WHAT,
+                    format!("extension {id} occurs more than once"),
+                ));
             }
-            *slot = Some(if raw { raw_string(id, bytes)? } else { der_string(id, bytes)? });
+            *slot = Some(if raw {
+                raw_string(id, bytes)?
+            } else {
+                der_string(id, bytes)?
+            });
         }
-        let digital_signature = matches!(cert.key_usage()?, Some((_, ku)) if ku.digital_signature());
-        let extended_key_usages = cert.extended_key_usage()?.map(|(_, e)| e.0).unwrap_or_default();
+        let digital_signature =
+            matches!(cert.key_usage()?, Some((_, ku)) if ku.digital_signature());
+        let extended_key_usages = cert
+            .extended_key_usage()?
+            .map(|(_, e)| e.0)
+            .unwrap_or_default();
         Ok(Self {
             subject_alternative_names,
             san_critical,
@@ -205,7 +220,9 @@ impl FulcioCertificate {
 
     /// The signer's identity: the first email, URI or username SAN.
     pub fn identity(&self) -> Option<&SubjectAltName> {
-        self.subject_alternative_names.iter().find(|s| s.is_fulcio_identity())
+        self.subject_alternative_names
+            .iter()
+            .find(|s| s.is_fulcio_identity())
     }
 }
 
@@ -217,7 +234,9 @@ fn raw_string(id: &ObjectIdentifier, bytes: &[u8]) -> Result<String, DecodeError
 fn der_string(id: &ObjectIdentifier, bytes: &[u8]) -> Result<String, DecodeError> {
     Utf8StringRef::from_der(bytes)
         .map(|s| s.as_str().to_string())
-        .map_err(|e| DecodeError::malformed(WHAT, format!("extension {id} is not a DER UTF8String: {e}")))
+        .map_err(|e| {
+            DecodeError::malformed(WHAT, format!("extension {id} is not a DER UTF8String: {e}"))
+        })
 }
 
 fn san_from(name: &GeneralName) -> Result<SubjectAltName, DecodeError> {

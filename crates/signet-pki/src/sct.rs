@@ -63,7 +63,10 @@ impl<'a> TlsReader<'a> {
     }
 
     fn uint(&mut self, n: usize) -> Result<u64, DecodeError> {
-        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
     fn vector(&mut self, len_bytes: usize) -> Result<&'a [u8], DecodeError> {
@@ -76,7 +79,10 @@ impl<'a> TlsReader<'a> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
-            Err(DecodeError::malformed(self.what, format!("{} trailing bytes", self.bytes.len())))
+            Err(DecodeError::malformed(
+                self.what,
+                format!("{} trailing bytes", self.bytes.len()),
+            ))
         }
     }
 }
@@ -100,7 +106,10 @@ impl SignedCertificateTimestamp {
         let mut r = TlsReader { bytes, what: WHAT };
         let version = r.uint(1)?;
         if version != 0 {
-            return Err(DecodeError::unsupported(WHAT, format!("version {version} (only v1 is defined)")));
+            return Err(DecodeError::unsupported(
+                WHAT,
+                format!("version {version} (only v1 is defined)"),
+            ));
         }
         let mut log_id = [0u8; 32];
         log_id.copy_from_slice(r.take(32)?);
@@ -153,7 +162,10 @@ impl SignedCertificateTimestamp {
         let raw: DetachedSct =
             serde_json::from_slice(json).map_err(|e| DecodeError::malformed(WHAT_JSON, e))?;
         if raw.sct_version != 0 {
-            return Err(DecodeError::unsupported(WHAT_JSON, format!("version {}", raw.sct_version)));
+            return Err(DecodeError::unsupported(
+                WHAT_JSON,
+                format!("version {}", raw.sct_version),
+            ));
         }
         let b64 = |field: &str, v: &str| {
             B64.decode(v)
@@ -308,7 +320,9 @@ pub fn sct_list_extension(scts: &[SignedCertificateTimestamp]) -> Result<Extensi
 }
 
 /// The SCTs embedded in `cert`, or `None` when it has no SCT list extension.
-pub fn embedded_scts(cert: &Certificate) -> Result<Option<Vec<SignedCertificateTimestamp>>, DecodeError> {
+pub fn embedded_scts(
+    cert: &Certificate,
+) -> Result<Option<Vec<SignedCertificateTimestamp>>, DecodeError> {
     let Some(ext) = cert.extension(&oid::ext::CT_SCT_LIST)? else {
         return Ok(None);
     };
@@ -319,7 +333,10 @@ pub fn embedded_scts(cert: &Certificate) -> Result<Option<Vec<SignedCertificateT
 
 /// `tbs` (a DER `TBSCertificate`) without the extension `remove`, every other
 /// byte unchanged. Dropping the last extension drops the extensions field.
-pub(crate) fn tbs_without_extension(tbs: &[u8], remove: &ObjectIdentifier) -> Result<Vec<u8>, DecodeError> {
+pub(crate) fn tbs_without_extension(
+    tbs: &[u8],
+    remove: &ObjectIdentifier,
+) -> Result<Vec<u8>, DecodeError> {
     const WHAT_TBS: &str = "TBSCertificate";
     let bad = |e: der::Error| DecodeError::malformed(WHAT_TBS, e);
     let outer = AnyRef::from_der(tbs).map_err(bad)?;
@@ -355,11 +372,22 @@ pub(crate) fn tbs_without_extension(tbs: &[u8], remove: &ObjectIdentifier) -> Re
         for ext in &kept {
             body.extend(ext.to_der().map_err(bad)?);
         }
-        let seq = AnyRef::new(Tag::Sequence, &body).map_err(bad)?.to_der().map_err(bad)?;
-        fields.push(AnyRef::new(extensions_tag, &seq).map_err(bad)?.to_der().map_err(bad)?);
+        let seq = AnyRef::new(Tag::Sequence, &body)
+            .map_err(bad)?
+            .to_der()
+            .map_err(bad)?;
+        fields.push(
+            AnyRef::new(extensions_tag, &seq)
+                .map_err(bad)?
+                .to_der()
+                .map_err(bad)?,
+        );
     }
     let body: Vec<u8> = fields.concat();
-    AnyRef::new(Tag::Sequence, &body).map_err(bad)?.to_der().map_err(bad)
+    AnyRef::new(Tag::Sequence, &body)
+        .map_err(bad)?
+        .to_der()
+        .map_err(bad)
 }
 
 /// A trusted CT log: its key, its ID and the window its SCTs are accepted for.
@@ -373,7 +401,11 @@ pub struct CtLog {
 
 impl CtLog {
     /// A log from its DER public key; `name` (e.g. its URL) appears in messages.
-    pub fn new(name: impl Into<String>, spki_der: &[u8], valid_for: TimeRange) -> Result<Self, DecodeError> {
+    pub fn new(
+        name: impl Into<String>,
+        spki_der: &[u8],
+        valid_for: TimeRange,
+    ) -> Result<Self, DecodeError> {
         let key = PublicKey::from_spki_der(spki_der)
             .map_err(|e| DecodeError::unsupported("CT log key", e))?;
         Ok(Self {
@@ -399,7 +431,12 @@ impl CtLog {
         self.valid_for
     }
 
-    fn verify(&self, sct: &SignedCertificateTimestamp, entry: &SignedEntry, what: &str) -> Result<(), SctError> {
+    fn verify(
+        &self,
+        sct: &SignedCertificateTimestamp,
+        entry: &SignedEntry,
+        what: &str,
+    ) -> Result<(), SctError> {
         if !self.valid_for.contains(sct.time()) {
             return Err(SctError::OutsideValidity {
                 log: self.name.clone(),
@@ -487,7 +524,11 @@ fn check_all(
     let mut verified = Vec::new();
     let mut first_error = None;
     for sct in scts {
-        let Some((index, log)) = logs.iter().enumerate().find(|(_, l)| l.log_id == sct.log_id) else {
+        let Some((index, log)) = logs
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.log_id == sct.log_id)
+        else {
             first_error.get_or_insert(SctError::UnknownLog {
                 log_id: sct.log_id_hex(),
             });
@@ -537,7 +578,9 @@ impl CtLogSigner {
         let public = key.public_key();
         let scheme = SignatureScheme::natural_for(&public).map_err(IssueError::Authority)?;
         if matches!(scheme, SignatureScheme::RsaPkcs1(_)) {
-            return Err(IssueError::Authority("RSA CT log keys are not supported".into()));
+            return Err(IssueError::Authority(
+                "RSA CT log keys are not supported".into(),
+            ));
         }
         Ok(Self {
             log_id: Sha256::digest(public.to_spki_der()).into(),
@@ -573,19 +616,22 @@ impl CtLogSigner {
             }
             None => {
                 return Err(IssueError::InvalidRequest(
-                    "not a precertificate: the poison extension 1.3.6.1.4.1.11129.2.4.3 is missing".into(),
+                    "not a precertificate: the poison extension 1.3.6.1.4.1.11129.2.4.3 is missing"
+                        .into(),
                 ));
             }
         }
         let scheme = SignatureScheme::from_x509(precert.x509().signature_algorithm())
             .map_err(IssueError::InvalidRequest)?;
         let issuer_key = issuer.public_key()?;
-        algorithm::verify(&issuer_key, scheme, precert.tbs_der(), precert.signature()).map_err(|_| {
-            IssueError::InvalidRequest(format!(
-                "the precertificate is not signed by {}",
-                issuer.describe()
-            ))
-        })?;
+        algorithm::verify(&issuer_key, scheme, precert.tbs_der(), precert.signature()).map_err(
+            |_| {
+                IssueError::InvalidRequest(format!(
+                    "the precertificate is not signed by {}",
+                    issuer.describe()
+                ))
+            },
+        )?;
         let tbs = tbs_without_extension(precert.tbs_der(), &oid::ext::CT_POISON)?;
         self.sign(
             &SignedEntry::Precertificate {
@@ -605,7 +651,11 @@ impl CtLogSigner {
         self.sign(&SignedEntry::Certificate(cert.as_der().to_vec()), timestamp)
     }
 
-    fn sign(&self, entry: &SignedEntry, timestamp: SystemTime) -> Result<SignedCertificateTimestamp, IssueError> {
+    fn sign(
+        &self,
+        entry: &SignedEntry,
+        timestamp: SystemTime,
+    ) -> Result<SignedCertificateTimestamp, IssueError> {
         let millis = timestamp
             .duration_since(UNIX_EPOCH)
             .map_err(|_| IssueError::InvalidRequest("SCT time before 1970".into()))?
@@ -619,7 +669,8 @@ impl CtLogSigner {
         };
         let mut sct = SignedCertificateTimestamp {
             log_id: self.log_id,
-            timestamp: u64::try_from(millis).map_err(|_| IssueError::InvalidRequest("SCT time out of range".into()))?,
+            timestamp: u64::try_from(millis)
+                .map_err(|_| IssueError::InvalidRequest("SCT time out of range".into()))?,
             extensions: Vec::new(),
             hash_algorithm,
             signature_algorithm,

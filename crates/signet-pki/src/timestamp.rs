@@ -43,13 +43,21 @@ impl TimestampAuthority {
     /// An authority from its chain (signing certificate first) and trust window.
     pub fn new(chain: Vec<Certificate>, valid_for: TimeRange) -> Result<Self, ChainError> {
         if chain.is_empty() {
-            return Err(ChainError::InvalidAuthority("the TSA chain is empty".into()));
+            return Err(ChainError::InvalidAuthority(
+                "the TSA chain is empty".into(),
+            ));
         }
         let ca = match chain.get(1..) {
-            Some(above) if !above.is_empty() => Some(CertificateAuthority::new(above.to_vec(), valid_for)?),
+            Some(above) if !above.is_empty() => {
+                Some(CertificateAuthority::new(above.to_vec(), valid_for)?)
+            }
             _ => None,
         };
-        Ok(Self { chain, ca, valid_for })
+        Ok(Self {
+            chain,
+            ca,
+            valid_for,
+        })
     }
 
     /// The chain, signing certificate first.
@@ -112,7 +120,10 @@ pub fn timestamp_token(response: &[u8]) -> Result<Vec<u8>, TimestampError> {
             detail = format!(": {}", text.join("; "));
         }
         if let Some(bits) = &status.fail_info {
-            detail.push_str(&format!(" (failure bits {})", hex::encode(bits.raw_bytes())));
+            detail.push_str(&format!(
+                " (failure bits {})",
+                hex::encode(bits.raw_bytes())
+            ));
         }
         return Err(TimestampError::Refused {
             status: i64::from(status.status),
@@ -149,14 +160,25 @@ pub fn verify_timestamp_token(
     DecodeError::check_size(WHAT, token.len(), MAX_TIMESTAMP_RESPONSE_BYTES)?;
     let signed = parse_token(token, MAX_CHAIN_CERTIFICATES)?;
     if signed.econtent_type != oid::cms::TST_INFO {
-        return Err(DecodeError::malformed(WHAT, format!("content type {} is not TSTInfo", signed.econtent_type)).into());
+        return Err(DecodeError::malformed(
+            WHAT,
+            format!("content type {} is not TSTInfo", signed.econtent_type),
+        )
+        .into());
     }
     let econtent = signed
         .econtent
         .as_deref()
         .ok_or_else(|| DecodeError::malformed(WHAT, "the TSTInfo content is missing"))?;
     let [signer_info] = signed.signer_infos.as_slice() else {
-        return Err(DecodeError::malformed(WHAT, format!("{} signers, exactly one expected", signed.signer_infos.len())).into());
+        return Err(DecodeError::malformed(
+            WHAT,
+            format!(
+                "{} signers, exactly one expected",
+                signed.signer_infos.len()
+            ),
+        )
+        .into());
     };
     let tst = TstInfo::from_der(econtent).map_err(|e| DecodeError::malformed("TSTInfo", e))?;
     if tst.version != 1 {
@@ -177,7 +199,10 @@ pub fn verify_timestamp_token(
 
     // What was signed: the signed attributes, which bind the content.
     let digest = HashAlgorithm::from_oid(&signer_info.digest_algorithm.oid).ok_or_else(|| {
-        DecodeError::unsupported("timestamp digest algorithm", signer_info.digest_algorithm.oid)
+        DecodeError::unsupported(
+            "timestamp digest algorithm",
+            signer_info.digest_algorithm.oid,
+        )
     })?;
     let attrs_der = signer_info
         .signed_attrs_der
@@ -204,9 +229,13 @@ pub fn verify_timestamp_token(
     let authority = trusted_authority(&signer, authorities, time)?;
 
     // The token is about these bytes.
-    let imprint_hash = HashAlgorithm::from_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
-        DecodeError::unsupported("message imprint hash", tst.message_imprint.hash_algorithm.oid)
-    })?;
+    let imprint_hash = HashAlgorithm::from_oid(&tst.message_imprint.hash_algorithm.oid)
+        .ok_or_else(|| {
+            DecodeError::unsupported(
+                "message imprint hash",
+                tst.message_imprint.hash_algorithm.oid,
+            )
+        })?;
     let expected = imprint_hash.digest(data);
     let actual = tst.message_imprint.hashed_message.as_bytes();
     if actual != expected.as_slice() {
@@ -221,7 +250,10 @@ pub fn verify_timestamp_token(
     {
         return Err(TimestampError::NonceMismatch {
             expected: hex::encode(expected),
-            actual: nonce.as_deref().map(hex::encode).unwrap_or_else(|| "(none)".into()),
+            actual: nonce
+                .as_deref()
+                .map(hex::encode)
+                .unwrap_or_else(|| "(none)".into()),
         });
     }
     if let Some(policy) = &options.policy
@@ -251,7 +283,13 @@ fn trusted_authority(
     let mut best: Option<TimestampError> = None;
     for (index, authority) in authorities.iter().enumerate() {
         let result = match &authority.ca {
-            Some(ca) => verify_chain(signer, std::slice::from_ref(ca), time, KeyPurpose::TimeStamping).map(|_| ()),
+            Some(ca) => verify_chain(
+                signer,
+                std::slice::from_ref(ca),
+                time,
+                KeyPurpose::TimeStamping,
+            )
+            .map(|_| ()),
             // A single self-signed TSA certificate: it is its own anchor.
             None if authority.chain.first() == Some(signer) => check_validity(signer, time),
             None => Err(ChainError::UnknownIssuer {
@@ -278,7 +316,10 @@ fn trusted_authority(
     Err(best.unwrap_or(TimestampError::NoAuthorities))
 }
 
-fn cms_scheme(signature_algorithm: &ObjectIdentifier, digest: HashAlgorithm) -> Result<SignatureScheme, TimestampError> {
+fn cms_scheme(
+    signature_algorithm: &ObjectIdentifier,
+    digest: HashAlgorithm,
+) -> Result<SignatureScheme, TimestampError> {
     let alg = spki::AlgorithmIdentifierOwned {
         oid: *signature_algorithm,
         parameters: None,
@@ -308,7 +349,9 @@ fn signer_matches(sid: &SignerId, cert: &Certificate) -> bool {
 
 fn describe_sid(sid: &SignerId) -> String {
     match sid {
-        SignerId::IssuerAndSerial { issuer, serial } => format!("issuer {issuer}, serial {}", hex::encode(serial)),
+        SignerId::IssuerAndSerial { issuer, serial } => {
+            format!("issuer {issuer}, serial {}", hex::encode(serial))
+        }
         SignerId::KeyId(id) => format!("key identifier {}", hex::encode(id)),
     }
 }
@@ -327,14 +370,17 @@ fn check_signed_attributes(
                 .values
                 .iter()
                 .next()
-                .map(|v| der::Encode::to_der(v))
+                .map(der::Encode::to_der)
                 .transpose()
                 .map_err(|e| DecodeError::malformed("timestamp signed attributes", e))?),
-            Some(_) => Err(TimestampError::SignedAttributes(format!("{name} must have exactly one value"))),
+            Some(_) => Err(TimestampError::SignedAttributes(format!(
+                "{name} must have exactly one value"
+            ))),
         }
     };
-    let content_type = single(oid::cms::CONTENT_TYPE, "content type")?
-        .ok_or_else(|| TimestampError::SignedAttributes("the content-type attribute is missing".into()))?;
+    let content_type = single(oid::cms::CONTENT_TYPE, "content type")?.ok_or_else(|| {
+        TimestampError::SignedAttributes("the content-type attribute is missing".into())
+    })?;
     let content_type = ObjectIdentifier::from_der(&content_type)
         .map_err(|e| TimestampError::SignedAttributes(format!("content type: {e}")))?;
     if content_type != oid::cms::TST_INFO {
@@ -342,8 +388,9 @@ fn check_signed_attributes(
             "content type {content_type} is not TSTInfo"
         )));
     }
-    let message_digest = single(oid::cms::MESSAGE_DIGEST, "message digest")?
-        .ok_or_else(|| TimestampError::SignedAttributes("the message-digest attribute is missing".into()))?;
+    let message_digest = single(oid::cms::MESSAGE_DIGEST, "message digest")?.ok_or_else(|| {
+        TimestampError::SignedAttributes("the message-digest attribute is missing".into())
+    })?;
     let message_digest = der::asn1::OctetString::from_der(&message_digest)
         .map_err(|e| TimestampError::SignedAttributes(format!("message digest: {e}")))?;
     let expected = digest.digest(econtent);
@@ -360,22 +407,32 @@ fn check_signed_attributes(
         detail,
     };
     if let Some(v2) = single(oid::cms::SIGNING_CERTIFICATE_V2, "signing certificate v2")? {
-        let v2 = SigningCertificateV2::from_der(&v2)
-            .map_err(|e| TimestampError::SignedAttributes(format!("signing certificate v2: {e}")))?;
-        let first = v2.certs.first().ok_or_else(|| mismatch("the ESSCertIDv2 list is empty".into()))?;
+        let v2 = SigningCertificateV2::from_der(&v2).map_err(|e| {
+            TimestampError::SignedAttributes(format!("signing certificate v2: {e}"))
+        })?;
+        let first = v2
+            .certs
+            .first()
+            .ok_or_else(|| mismatch("the ESSCertIDv2 list is empty".into()))?;
         let hash = match &first.hash_algorithm {
             None => HashAlgorithm::Sha256,
             Some(alg) => HashAlgorithm::from_oid(&alg.oid)
                 .ok_or_else(|| mismatch(format!("unsupported certificate hash {}", alg.oid)))?,
         };
         if first.cert_hash.as_bytes() != hash.digest(signer.as_der()).as_slice() {
-            return Err(mismatch(format!("{} certificate hash differs", hash.name())));
+            return Err(mismatch(format!(
+                "{} certificate hash differs",
+                hash.name()
+            )));
         }
         check_issuer_serial(first.issuer_serial.as_ref(), signer).map_err(mismatch)?;
     } else if let Some(v1) = single(oid::cms::SIGNING_CERTIFICATE, "signing certificate")? {
         let v1 = SigningCertificate::from_der(&v1)
             .map_err(|e| TimestampError::SignedAttributes(format!("signing certificate: {e}")))?;
-        let first = v1.certs.first().ok_or_else(|| mismatch("the ESSCertID list is empty".into()))?;
+        let first = v1
+            .certs
+            .first()
+            .ok_or_else(|| mismatch("the ESSCertID list is empty".into()))?;
         if first.cert_hash.as_bytes() != Sha1::digest(signer.as_der()).as_slice() {
             return Err(mismatch("SHA-1 certificate hash differs".into()));
         }
@@ -388,13 +445,19 @@ fn check_signed_attributes(
     Ok(())
 }
 
-fn check_issuer_serial(issuer_serial: Option<&IssuerSerial>, signer: &Certificate) -> Result<(), String> {
+fn check_issuer_serial(
+    issuer_serial: Option<&IssuerSerial>,
+    signer: &Certificate,
+) -> Result<(), String> {
     let Some(is) = issuer_serial else {
         return Ok(());
     };
     let tbs = signer.x509().tbs_certificate();
     if is.serial_number.as_bytes() != tbs.serial_number().as_bytes() {
-        return Err(format!("serial {} differs", hex::encode(is.serial_number.as_bytes())));
+        return Err(format!(
+            "serial {} differs",
+            hex::encode(is.serial_number.as_bytes())
+        ));
     }
     let named = is
         .issuer

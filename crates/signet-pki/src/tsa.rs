@@ -24,8 +24,8 @@ use crate::error::{DecodeError, IssueError};
 use crate::limits::{MAX_TIMESTAMP_JSON_REQUEST_BYTES, MAX_TIMESTAMP_REQUEST_BYTES};
 use crate::oid;
 use crate::tsp::{
-    Accuracy, EssCertIdV2, GenTime, IssuerSerial, MessageImprint, SigningCertificateV2, TimeStampReq, TstInfo,
-    attribute, der_set, tlv,
+    Accuracy, EssCertIdV2, GenTime, IssuerSerial, MessageImprint, SigningCertificateV2,
+    TimeStampReq, TstInfo, attribute, der_set, tlv,
 };
 
 /// A request for a timestamp, from either wire form.
@@ -75,14 +75,24 @@ impl TimestampRequest {
         DecodeError::check_size(WHAT, der.len(), MAX_TIMESTAMP_REQUEST_BYTES)?;
         let req = TimeStampReq::from_der(der).map_err(|e| DecodeError::malformed(WHAT, e))?;
         if req.version != 1 {
-            return Err(DecodeError::unsupported(WHAT, format!("version {}", req.version)));
+            return Err(DecodeError::unsupported(
+                WHAT,
+                format!("version {}", req.version),
+            ));
         }
         if req.extensions.is_some_and(|e| e.iter().any(|x| x.critical)) {
-            return Err(DecodeError::unsupported(WHAT, "critical request extensions"));
+            return Err(DecodeError::unsupported(
+                WHAT,
+                "critical request extensions",
+            ));
         }
-        let hash_algorithm = HashAlgorithm::from_oid(&req.message_imprint.hash_algorithm.oid).ok_or_else(|| {
-            DecodeError::unsupported(WHAT, format!("hash algorithm {}", req.message_imprint.hash_algorithm.oid))
-        })?;
+        let hash_algorithm = HashAlgorithm::from_oid(&req.message_imprint.hash_algorithm.oid)
+            .ok_or_else(|| {
+                DecodeError::unsupported(
+                    WHAT,
+                    format!("hash algorithm {}", req.message_imprint.hash_algorithm.oid),
+                )
+            })?;
         Self::checked(
             hash_algorithm,
             req.message_imprint.hashed_message.as_bytes().to_vec(),
@@ -98,11 +108,13 @@ impl TimestampRequest {
     pub fn from_json(json: &[u8]) -> Result<Self, DecodeError> {
         const WHAT: &str = "JSON timestamp request";
         DecodeError::check_size(WHAT, json.len(), MAX_TIMESTAMP_JSON_REQUEST_BYTES)?;
-        let req: JsonRequest = serde_json::from_slice(json).map_err(|e| DecodeError::malformed(WHAT, e))?;
+        let req: JsonRequest =
+            serde_json::from_slice(json).map_err(|e| DecodeError::malformed(WHAT, e))?;
         let hash = match req.hash_algorithm.as_deref() {
             None => HashAlgorithm::Sha256,
-            Some(name) => HashAlgorithm::from_name(name)
-                .ok_or_else(|| DecodeError::unsupported(WHAT, format!("hash algorithm {name:?}")))?,
+            Some(name) => HashAlgorithm::from_name(name).ok_or_else(|| {
+                DecodeError::unsupported(WHAT, format!("hash algorithm {name:?}"))
+            })?,
         };
         let hashed = B64
             .decode(&req.artifact_hash)
@@ -110,9 +122,9 @@ impl TimestampRequest {
         let nonce = match req.nonce {
             None => None,
             Some(n) => {
-                let n = n
-                    .as_u64()
-                    .ok_or_else(|| DecodeError::unsupported(WHAT, "nonce must be an integer from 0 to 2^64-1"))?;
+                let n = n.as_u64().ok_or_else(|| {
+                    DecodeError::unsupported(WHAT, "nonce must be an integer from 0 to 2^64-1")
+                })?;
                 let int = der::asn1::Uint::new(&n.to_be_bytes())
                     .map(Int::from)
                     .map_err(|e| DecodeError::malformed(WHAT, e))?;
@@ -121,7 +133,10 @@ impl TimestampRequest {
         };
         let policy = req
             .tsa_policy_oid
-            .map(|p| ObjectIdentifier::new(&p).map_err(|e| DecodeError::malformed(WHAT, format!("tsaPolicyOID: {e}"))))
+            .map(|p| {
+                ObjectIdentifier::new(&p)
+                    .map_err(|e| DecodeError::malformed(WHAT, format!("tsaPolicyOID: {e}")))
+            })
             .transpose()?;
         Self::checked(hash, hashed, nonce, req.certificates, policy)
     }
@@ -145,7 +160,10 @@ impl TimestampRequest {
             ));
         }
         if nonce.as_ref().is_some_and(|n| n.len() > 32) {
-            return Err(DecodeError::malformed("timestamp request", "nonce longer than 256 bits"));
+            return Err(DecodeError::malformed(
+                "timestamp request",
+                "nonce longer than 256 bits",
+            ));
         }
         Ok(Self {
             hash_algorithm,
@@ -230,7 +248,8 @@ impl TimestampSigner {
     /// A signer over `ca` (a key whose certificate has extended key usage
     /// timeStamping), with sigstore's policy 1.3.6.1.4.1.57264.2.
     pub fn new(ca: SigningCa) -> Result<Self, IssueError> {
-        let scheme = SignatureScheme::natural_for(&ca.key().public_key()).map_err(IssueError::Authority)?;
+        let scheme =
+            SignatureScheme::natural_for(&ca.key().public_key()).map_err(IssueError::Authority)?;
         Ok(Self {
             ca,
             policy: oid::fulcio::TSA_POLICY,
@@ -252,14 +271,22 @@ impl TimestampSigner {
     /// A DER `TimeStampResp` granting `request` at `time`. A request for
     /// another policy is refused with an error; the caller answers it with
     /// [`rejection_response`].
-    pub fn respond(&self, request: &TimestampRequest, time: SystemTime) -> Result<Vec<u8>, IssueError> {
+    pub fn respond(
+        &self,
+        request: &TimestampRequest,
+        time: SystemTime,
+    ) -> Result<Vec<u8>, IssueError> {
         let token = self.token(request, time)?;
         let status = tlv(Tag::Sequence, &0u8.to_der()?)?;
         Ok(tlv(Tag::Sequence, &[status, token].concat())?)
     }
 
     /// A DER timestamp token (`ContentInfo`) for `request` at `time`.
-    pub fn token(&self, request: &TimestampRequest, time: SystemTime) -> Result<Vec<u8>, IssueError> {
+    pub fn token(
+        &self,
+        request: &TimestampRequest,
+        time: SystemTime,
+    ) -> Result<Vec<u8>, IssueError> {
         if let Some(policy) = &request.policy
             && policy != &self.policy
         {
@@ -306,8 +333,14 @@ impl TimestampSigner {
         let attrs = der_set(vec![
             attribute(oid::cms::CONTENT_TYPE, &oid::cms::TST_INFO.to_der()?)?,
             attribute(oid::cms::SIGNING_TIME, &signing_time.to_der()?)?,
-            attribute(oid::cms::MESSAGE_DIGEST, &OctetString::new(digest.digest(&econtent))?.to_der()?)?,
-            attribute(oid::cms::SIGNING_CERTIFICATE_V2, &signing_certificate.to_der()?)?,
+            attribute(
+                oid::cms::MESSAGE_DIGEST,
+                &OctetString::new(digest.digest(&econtent))?.to_der()?,
+            )?,
+            attribute(
+                oid::cms::SIGNING_CERTIFICATE_V2,
+                &signing_certificate.to_der()?,
+            )?,
         ])?;
         let signature = algorithm::sign(self.ca.key(), self.scheme, &attrs)?;
 
@@ -315,9 +348,15 @@ impl TimestampSigner {
             constructed,
             number: TagNumber(n),
         };
-        let sid = tlv(Tag::Sequence, &[tbs.issuer().to_der()?, tbs.serial_number().to_der()?].concat())?;
+        let sid = tlv(
+            Tag::Sequence,
+            &[tbs.issuer().to_der()?, tbs.serial_number().to_der()?].concat(),
+        )?;
         // The same SET, re-tagged [0] IMPLICIT inside the SignerInfo.
-        let attrs_implicit = tlv(context(0, true), der::asn1::AnyRef::from_der(&attrs)?.value())?;
+        let attrs_implicit = tlv(
+            context(0, true),
+            der::asn1::AnyRef::from_der(&attrs)?.value(),
+        )?;
         let signer_info = tlv(
             Tag::Sequence,
             &[
@@ -350,8 +389,11 @@ impl TimestampSigner {
         let signed_data = tlv(Tag::Sequence, &signed_data.concat())?;
         Ok(tlv(
             Tag::Sequence,
-            &[oid::cms::SIGNED_DATA.to_der()?, tlv(context(0, true), &signed_data)?].concat(),
+            &[
+                oid::cms::SIGNED_DATA.to_der()?,
+                tlv(context(0, true), &signed_data)?,
+            ]
+            .concat(),
         )?)
     }
 }
-

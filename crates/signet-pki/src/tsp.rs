@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::asn1::{AnyRef, BitString, Int, ObjectIdentifier, OctetString, SetOfVec};
 use der::{
-    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, SliceReader, Tag, TagNumber,
-    Tagged, Writer,
+    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence,
+    SliceReader, Tag, TagNumber, Tagged, Writer,
 };
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
@@ -164,7 +164,8 @@ fn parse_generalized_time(bytes: &[u8]) -> Option<GenTime> {
     let mut time = UNIX_EPOCH + dt.unix_duration();
     if let Some(f) = fraction {
         // DER: at least one digit, no trailing zero.
-        if f.is_empty() || f.len() > 9 || f.ends_with('0') || !f.bytes().all(|b| b.is_ascii_digit()) {
+        if f.is_empty() || f.len() > 9 || f.ends_with('0') || !f.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let nanos: u32 = format!("{f:0<9}").parse().ok()?;
@@ -248,12 +249,18 @@ pub(crate) fn expect_sequence(any: &AnyRef<'_>, what: &'static str) -> Result<()
     if any.tag() == Tag::Sequence {
         Ok(())
     } else {
-        Err(DecodeError::malformed(what, format!("expected a SEQUENCE, found {}", any.tag())))
+        Err(DecodeError::malformed(
+            what,
+            format!("expected a SEQUENCE, found {}", any.tag()),
+        ))
     }
 }
 
 /// Reads `ContentInfo` holding `SignedData`.
-pub(crate) fn parse_token(token: &[u8], max_certificates: usize) -> Result<SignedData, DecodeError> {
+pub(crate) fn parse_token(
+    token: &[u8],
+    max_certificates: usize,
+) -> Result<SignedData, DecodeError> {
     const WHAT: &str = "timestamp token";
     let mut reader = SliceReader::new(token).map_err(bad(WHAT))?;
     let content_info = AnyRef::decode(&mut reader).map_err(bad(WHAT))?;
@@ -262,7 +269,10 @@ pub(crate) fn parse_token(token: &[u8], max_certificates: usize) -> Result<Signe
     let mut ci = SliceReader::new(content_info.value()).map_err(bad(WHAT))?;
     let content_type = ObjectIdentifier::decode(&mut ci).map_err(bad(WHAT))?;
     if content_type != crate::oid::cms::SIGNED_DATA {
-        return Err(DecodeError::malformed(WHAT, format!("content type {content_type} is not signedData")));
+        return Err(DecodeError::malformed(
+            WHAT,
+            format!("content type {content_type} is not signedData"),
+        ));
     }
     let wrapper = AnyRef::decode(&mut ci).map_err(bad(WHAT))?;
     ci.finish().map_err(bad(WHAT))?;
@@ -291,7 +301,12 @@ fn parse_signed_data(body: &[u8], max_certificates: usize) -> Result<SignedData,
         if wrapped.tag() != CONTEXT_0 {
             return Err(DecodeError::malformed(WHAT, "eContent is not [0] EXPLICIT"));
         }
-        Some(OctetString::from_der(wrapped.value()).map_err(&e)?.as_bytes().to_vec())
+        Some(
+            OctetString::from_der(wrapped.value())
+                .map_err(&e)?
+                .as_bytes()
+                .to_vec(),
+        )
     };
     er.finish().map_err(&e)?;
     let mut certificates = Vec::new();
@@ -365,14 +380,26 @@ fn parse_signer_info(body: &[u8]) -> Result<SignerInfo, DecodeError> {
     } else {
         return Err(DecodeError::malformed(WHAT, "unknown signer identifier"));
     };
-    let expected_version = if matches!(sid, SignerId::KeyId(_)) { 3 } else { 1 };
+    let expected_version = if matches!(sid, SignerId::KeyId(_)) {
+        3
+    } else {
+        1
+    };
     if version != expected_version {
-        return Err(DecodeError::malformed(WHAT, format!("version {version} with this signer identifier (expected {expected_version})")));
+        return Err(DecodeError::malformed(
+            WHAT,
+            format!("version {version} with this signer identifier (expected {expected_version})"),
+        ));
     }
     let digest_algorithm = AlgorithmIdentifierOwned::decode(&mut r).map_err(&e)?;
     let signed_attrs_der = if Tag::peek(&r).map_err(&e)? == CONTEXT_0 {
         let attrs = AnyRef::decode(&mut r).map_err(&e)?;
-        Some(AnyRef::new(Tag::Set, attrs.value()).map_err(&e)?.to_der().map_err(&e)?)
+        Some(
+            AnyRef::new(Tag::Set, attrs.value())
+                .map_err(&e)?
+                .to_der()
+                .map_err(&e)?,
+        )
     } else {
         None
     };
@@ -381,7 +408,10 @@ fn parse_signer_info(body: &[u8]) -> Result<SignerInfo, DecodeError> {
     if !r.is_finished() {
         let unsigned = AnyRef::decode(&mut r).map_err(&e)?;
         if unsigned.tag() != CONTEXT_1 {
-            return Err(DecodeError::malformed(WHAT, "unexpected field after the signature"));
+            return Err(DecodeError::malformed(
+                WHAT,
+                "unexpected field after the signature",
+            ));
         }
     }
     r.finish().map_err(&e)?;
@@ -403,11 +433,17 @@ pub(crate) fn parse_attributes(set_der: &[u8]) -> Result<Vec<Attribute>, DecodeE
     let mut out: Vec<Attribute> = Vec::new();
     while !r.is_finished() {
         if out.len() == 32 {
-            return Err(DecodeError::TooMany { what: WHAT, limit: 32 });
+            return Err(DecodeError::TooMany {
+                what: WHAT,
+                limit: 32,
+            });
         }
         let attr = Attribute::decode(&mut r).map_err(&e)?;
         if out.iter().any(|a| a.oid == attr.oid) {
-            return Err(DecodeError::malformed(WHAT, format!("attribute {} occurs more than once", attr.oid)));
+            return Err(DecodeError::malformed(
+                WHAT,
+                format!("attribute {} occurs more than once", attr.oid),
+            ));
         }
         out.push(attr);
     }
@@ -430,4 +466,35 @@ pub(crate) fn attribute(oid: ObjectIdentifier, value_der: &[u8]) -> der::Result<
     let mut values = SetOfVec::new();
     values.insert(der::asn1::Any::from_der(value_der)?)?;
     Attribute { oid, values }.to_der()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time_with_and_without_fractions() {
+        let whole = parse_generalized_time(b"20250609115738Z").unwrap();
+        assert_eq!(crate::time::unix_seconds(whole.0), 1749470258);
+        let frac = parse_generalized_time(b"20250609115738.25Z").unwrap();
+        assert_eq!(
+            frac.0.duration_since(whole.0).unwrap(),
+            Duration::from_millis(250)
+        );
+        for bad in [
+            &b"20250609115738.250Z"[..],
+            b"20250609115738.Z",
+            b"20250609115738",
+            b"2025060911573Z",
+            b"20251309115738Z",
+        ] {
+            assert!(
+                parse_generalized_time(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let encoded = GenTime(whole.0).to_der().unwrap();
+        assert_eq!(GenTime::from_der(&encoded).unwrap(), whole);
+    }
 }
