@@ -93,6 +93,12 @@ pub enum SignatureError {
         /// The key type.
         key: &'static str,
     },
+    /// The key type signs messages, not digests, and only a digest was given.
+    #[error("{key} signatures cover the whole message, not its digest")]
+    DigestNotSigned {
+        /// The key type.
+        key: &'static str,
+    },
     /// The key type signs the whole message, and the message was too large to
     /// hold in memory.
     #[error(

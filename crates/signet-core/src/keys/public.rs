@@ -11,6 +11,7 @@ use spki::{DecodePublicKey, EncodePublicKey};
 
 use super::MIN_RSA_BITS;
 use crate::artifact::Artifact;
+use crate::digest::Digest;
 use crate::error::{KeyError, SignatureError};
 
 /// A public key that can check cosign signatures.
@@ -194,9 +195,24 @@ impl PublicKey {
         artifact: &Artifact,
         signature: &[u8],
     ) -> Result<(), SignatureError> {
+        match (self, artifact.bytes()) {
+            (Self::Ed25519(_), Some(bytes)) => self.verify(bytes, signature),
+            (Self::Ed25519(_), None) => Err(SignatureError::WholeMessageTooLarge {
+                key: self.kind(),
+                size: artifact.size(),
+                limit: artifact.keep_limit().map(|l| l.max_bytes).unwrap_or(0),
+            }),
+            _ => self.verify_digest(artifact.digest(), signature),
+        }
+    }
+
+    /// Checks a signature over a message whose SHA-256 digest is `digest`, as
+    /// [`verify`](Self::verify) checks one over the message. Ed25519
+    /// signatures cover the message itself and cannot be checked this way.
+    pub fn verify_digest(&self, digest: &Digest, signature: &[u8]) -> Result<(), SignatureError> {
         let key = self.kind();
         let mismatch = |_| SignatureError::Mismatch { key };
-        let digest = artifact.digest().raw();
+        let digest = digest.raw();
         match self {
             Self::EcdsaP256(k) => {
                 let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| {
@@ -227,14 +243,7 @@ impl PublicKey {
                     .verify_prehash(&digest, &sig)
                     .map_err(mismatch)
             }
-            Self::Ed25519(_) => match artifact.bytes() {
-                Some(bytes) => self.verify(bytes, signature),
-                None => Err(SignatureError::WholeMessageTooLarge {
-                    key,
-                    size: artifact.size(),
-                    limit: artifact.keep_limit().map(|l| l.max_bytes).unwrap_or(0),
-                }),
-            },
+            Self::Ed25519(_) => Err(SignatureError::DigestNotSigned { key }),
         }
     }
 
