@@ -18,5 +18,6 @@ mod bad_input;
 mod blobs;
 mod interop;
 mod keys;
+mod local_input;
 mod sign_verify;
 mod vault;
