@@ -261,6 +261,9 @@ mod tests {
     fn missing_files_name_the_path() {
         let err = read_file(Path::new("/nonexistent/signet.key"), KEY_FILE).unwrap_err();
         assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
-        assert!(err.to_string().starts_with("/nonexistent/signet.key: "), "{err}");
+        assert!(
+            err.to_string().starts_with("/nonexistent/signet.key: "),
+            "{err}"
+        );
     }
 }

@@ -100,7 +100,11 @@ mod tests {
     #[test]
     fn fifo_key_files_are_read_within_the_cap() {
         let dir = tempfile::tempdir().unwrap();
-        for (len, ok) in [(300, true), (limits::MAX_KEY_FILE_BYTES + 1, false), (1 << 20, false)] {
+        for (len, ok) in [
+            (300, true),
+            (limits::MAX_KEY_FILE_BYTES + 1, false),
+            (1 << 20, false),
+        ] {
             let fifo = dir.path().join(format!("key-{len}.fifo"));
             let made = std::process::Command::new("mkfifo").arg(&fifo).status();
             if !made.is_ok_and(|s| s.success()) {
@@ -126,7 +130,8 @@ mod tests {
                 Err(e) => {
                     assert!(!ok, "{len}: {e}");
                     assert!(
-                        e.to_string().contains("larger than 65536 bytes, the limit for a key file"),
+                        e.to_string()
+                            .contains("larger than 65536 bytes, the limit for a key file"),
                         "{e}"
                     );
                 }

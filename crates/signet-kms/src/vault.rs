@@ -169,7 +169,7 @@ impl VaultClient {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30));
-        if addr.starts_with("https://") && !config.tls.is_default() {
+        if addr.starts_with("https://") {
             builder = builder.tls_backend_preconfigured(config.tls.client_config()?);
         }
         let http = builder.build().map_err(|e| KmsError::Vault {
@@ -240,6 +240,7 @@ impl VaultClient {
                     e.as_array().map(|a| {
                         a.iter()
                             .filter_map(|x| x.as_str())
+                            .map(one_line)
                             .collect::<Vec<_>>()
                             .join("; ")
                     })
@@ -497,6 +498,23 @@ fn extend_wiped(buf: &mut Zeroizing<Vec<u8>>, data: &[u8]) {
     buf.extend_from_slice(data);
 }
 
+/// Vault's errors may be Go multi-errors over several lines
+/// ("1 error occurred:\n\t* reason\n\n"); messages here are one line.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches("* ").trim())
+        .filter(|l| {
+            !l.is_empty()
+                && !(l.ends_with("occurred:")
+                    && l.split(' ')
+                        .next()
+                        .is_some_and(|n| n.parse::<u32>().is_ok()))
+        })
+        .map(|l| l.chars().take(300).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
@@ -587,9 +605,12 @@ mod tests {
 
     #[test]
     fn rejects_bad_addresses_and_tokens() {
-        let err = VaultClient::new(VaultConfig::new("127.0.0.1:8200", Zeroizing::new("t".into())))
-            .unwrap_err()
-            .to_string();
+        let err = VaultClient::new(VaultConfig::new(
+            "127.0.0.1:8200",
+            Zeroizing::new("t".into()),
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("must start with http"), "{err}");
         let err = VaultClient::new(VaultConfig::new(
             "http://127.0.0.1:8200",
@@ -597,7 +618,20 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(err.contains("not allowed in an HTTP header") && !err.contains("bad"), "{err}");
+        assert!(
+            err.contains("not allowed in an HTTP header") && !err.contains("bad"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn vault_errors_become_one_line() {
+        assert_eq!(
+            one_line("1 error occurred:\n\t* requested version is too old\n\n"),
+            "requested version is too old"
+        );
+        assert_eq!(one_line("2 errors occurred:\n\t* a\n\t* b\n"), "a; b");
+        assert_eq!(one_line("permission denied"), "permission denied");
     }
 
     #[test]

@@ -499,12 +499,18 @@ fn collect_output(mut child: Child) -> Result<HelperOutput, String> {
     for (stream, pipe, limit) in [
         (
             Stream::Out,
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
             HELPER_STDOUT,
         ),
         (
             Stream::Err,
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
             HELPER_STDERR,
         ),
     ] {

@@ -1,6 +1,6 @@
 use signet_core::bundle::{Bundle, VerificationMaterial};
-use signet_core::{Artifact, Digest};
 use signet_core::keys::PublicKey;
+use signet_core::{Artifact, Digest};
 
 use crate::error::{ConfigError, Rejection, VerifyError};
 

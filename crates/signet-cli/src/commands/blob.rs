@@ -67,11 +67,8 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         eprintln!("Wrote signature to file {}", path.display());
     }
     if let Some(path) = &args.bundle {
-        let bundle = Bundle::for_key_signature(
-            blob.digest().clone(),
-            signature,
-            signer.public_key().hint(),
-        );
+        let bundle =
+            Bundle::for_key_signature(blob.digest().clone(), signature, signer.public_key().hint());
         files::write_new(path, bundle.to_json().as_bytes(), 0o644)?;
         eprintln!("Wrote bundle to file {}", path.display());
     }

@@ -139,7 +139,8 @@ fn podman_namespace_keys_pick_the_most_specific_entry() {
     signet_key_pair(env, d, "k");
     let repo = unique_repo("scoped");
     let image = env.push_image_with_auth(&repo);
-    let b64 = |u: &str, p: &str| base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+    let b64 =
+        |u: &str, p: &str| base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
     let right = b64(user, password);
     let wrong = b64(user, "wrong-password");
     let namespace = repo.rsplit_once('/').unwrap().0; // "e2e"

@@ -127,7 +127,14 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution() {
     // much more the writer has.
     let run = signet(
         d,
-        &["verify-blob", "--key", "k.pub", "--bundle", "/dev/stdin", "blob"],
+        &[
+            "verify-blob",
+            "--key",
+            "k.pub",
+            "--bundle",
+            "/dev/stdin",
+            "blob",
+        ],
         &[],
         Some(vec![b' '; 40 << 20]),
     )
@@ -140,7 +147,14 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution() {
     let writer = fifo_with(&d.join("sig.fifo"), vec![b'A'; 1 << 20]);
     signet(
         d,
-        &["verify-blob", "--key", "k.pub", "--signature", "sig.fifo", "blob"],
+        &[
+            "verify-blob",
+            "--key",
+            "k.pub",
+            "--signature",
+            "sig.fifo",
+            "blob",
+        ],
         &[],
         None,
     )
@@ -149,11 +163,20 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution() {
     let writer = fifo_with(&d.join("big-key.fifo"), vec![b'k'; 10 << 20]);
     signet(
         d,
-        &["sign-blob", "--key", "big-key.fifo", "--tlog-upload=false", "blob"],
+        &[
+            "sign-blob",
+            "--key",
+            "big-key.fifo",
+            "--tlog-upload=false",
+            "blob",
+        ],
         &[],
         None,
     )
-    .fails_with(1, "big-key.fifo: larger than 65536 bytes, the limit for a key file");
+    .fails_with(
+        1,
+        "big-key.fifo: larger than 65536 bytes, the limit for a key file",
+    );
     writer.join().unwrap();
 }
 
@@ -184,7 +207,13 @@ fn proc_files_of_size_zero_are_capped() {
     // Small enough, it is read and judged as a key (it is not one).
     signet(
         d,
-        &["sign-blob", "--key", "/proc/self/environ", "--tlog-upload=false", "blob"],
+        &[
+            "sign-blob",
+            "--key",
+            "/proc/self/environ",
+            "--tlog-upload=false",
+            "blob",
+        ],
         &[],
         None,
     )
@@ -274,23 +303,41 @@ fn large_blobs_stream_and_whole_message_keys_say_why_not() {
     );
     let (verified, rss) = peak_rss_streaming(
         d,
-        &["verify-blob", "--key", "k.pub", "--signature", "big.sig", "-"],
+        &[
+            "verify-blob",
+            "--key",
+            "k.pub",
+            "--signature",
+            "big.sig",
+            "-",
+        ],
         size,
     );
     verified.ok();
     eprintln!("verify-blob peak RSS: {rss} KiB for 160 MiB");
-    assert!(rss < 32 << 10, "verify-blob peaked at {rss} KiB for 160 MiB");
+    assert!(
+        rss < 32 << 10,
+        "verify-blob peaked at {rss} KiB for 160 MiB"
+    );
     // The signature is the one for the blob's content: a different stream fails.
     let (other, _) = peak_rss_streaming(
         d,
-        &["verify-blob", "--key", "k.pub", "--signature", "big.sig", "-"],
+        &[
+            "verify-blob",
+            "--key",
+            "k.pub",
+            "--signature",
+            "big.sig",
+            "-",
+        ],
         size - (1 << 20),
     );
     other.fails_with(1, "does not match");
     assert!(!signed.stdout.trim().is_empty());
 
     // Ed25519, imported from the test vectors.
-    let ed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/import/ed25519-pkcs8.pem");
+    let ed =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/import/ed25519-pkcs8.pem");
     signet(
         d,
         &[
@@ -332,7 +379,14 @@ fn large_blobs_stream_and_whole_message_keys_say_why_not() {
     .ok();
     signet(
         d,
-        &["verify-blob", "--key", "ed.pub", "--signature", "small.sig", "small"],
+        &[
+            "verify-blob",
+            "--key",
+            "ed.pub",
+            "--signature",
+            "small.sig",
+            "small",
+        ],
         &[],
         None,
     )
@@ -364,7 +418,12 @@ fn rsa_verification_keys_below_2048_bits_are_refused() {
         .fails_with(1, "RSA public key of 1024 bits; at least 2048 are required");
         signet(
             d,
-            &["verify", "--key", key.to_str().unwrap(), "127.0.0.1:9/none:v1"],
+            &[
+                "verify",
+                "--key",
+                key.to_str().unwrap(),
+                "127.0.0.1:9/none:v1",
+            ],
             &[],
             None,
         )

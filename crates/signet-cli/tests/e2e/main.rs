@@ -21,3 +21,4 @@ mod keys;
 mod local_input;
 mod sign_verify;
 mod vault;
+mod vault_tls;

@@ -14,7 +14,6 @@ use super::{MIN_RSA_BITS, PublicKey};
 use crate::artifact::Artifact;
 use crate::error::KeyError;
 
-
 /// A private key. Signing follows cosign's choices per key type: ECDSA over a
 /// SHA-256 digest with an ASN.1 DER signature, RSA PKCS#1 v1.5 with SHA-256,
 /// Ed25519 over the message itself.
@@ -300,7 +299,10 @@ mod tests {
                 assert!(err.contains("100000 bytes"), "{err}");
                 let err = public.verify_artifact(&streamed, &from_bytes).unwrap_err();
                 assert!(
-                    matches!(err, SignatureError::WholeMessageTooLarge { limit: 100_000, .. }),
+                    matches!(
+                        err,
+                        SignatureError::WholeMessageTooLarge { limit: 100_000, .. }
+                    ),
                     "{err}"
                 );
                 continue;

@@ -284,8 +284,7 @@ mod tests {
             let pem = std::fs::read(format!("{dir}/{file}")).unwrap();
             let err = PublicKey::from_pem(&pem).unwrap_err().to_string();
             assert_eq!(
-                err,
-                "unsupported key: RSA public key of 1024 bits; at least 2048 are required",
+                err, "unsupported key: RSA public key of 1024 bits; at least 2048 are required",
                 "{file}"
             );
         }

@@ -26,7 +26,10 @@ pub(crate) struct KvKeyPair {
 impl std::fmt::Debug for KvKeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KvKeyPair")
-            .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("public_key", &self.public_key.is_some())
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("version", &self.version)
@@ -165,7 +168,10 @@ mod tests {
         assert_eq!(kv.public_key.as_deref(), Some("pub"));
         assert_eq!(kv.version, Some(3));
         let shown = format!("{kv:?}");
-        assert!(!shown.contains("BEGIN") && !shown.contains("p\\\"w"), "{shown}");
+        assert!(
+            !shown.contains("BEGIN") && !shown.contains("p\\\"w"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -182,11 +188,24 @@ mod tests {
 
     #[test]
     fn unescape_agrees_with_serde_json() {
-        for s in ["", "plain", "a\nb\tc\"d\\e/f", "\u{1}\u{1f}", "é😀", "\u{fffd}"] {
+        for s in [
+            "",
+            "plain",
+            "a\nb\tc\"d\\e/f",
+            "\u{1}\u{1f}",
+            "é😀",
+            "\u{fffd}",
+        ] {
             let literal = serde_json::to_string(s).unwrap();
             assert_eq!(unescape(&literal).as_deref().map(String::as_str), Some(s));
         }
-        for bad in [r#""\x""#, r#""\ud800""#, r#""\ud800\u0041""#, r#""\u12""#, "nope"] {
+        for bad in [
+            r#""\x""#,
+            r#""\ud800""#,
+            r#""\ud800\u0041""#,
+            r#""\u12""#,
+            "nope",
+        ] {
             assert!(unescape(bad).is_none(), "{bad}");
         }
     }

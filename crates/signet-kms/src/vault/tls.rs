@@ -176,7 +176,10 @@ fn setup_error(message: String) -> KmsError {
     }
 }
 
-fn read_certificates(path: &Path, variable: &str) -> Result<Vec<CertificateDer<'static>>, KmsError> {
+fn read_certificates(
+    path: &Path,
+    variable: &str,
+) -> Result<Vec<CertificateDer<'static>>, KmsError> {
     let pem = limits::read_file(path, limits::CERTIFICATE_FILE)
         .map_err(|e| setup_error(format!("{variable}: {e}")))?;
     parse_certificates(&pem, path)
@@ -343,7 +346,10 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
 /// A one-line explanation of a failed TLS connection, with the setting that
 /// fixes it, when the error chain holds a rustls error.
-pub(crate) fn explain(error: &(dyn std::error::Error + 'static), settings: &VaultTls) -> Option<String> {
+pub(crate) fn explain(
+    error: &(dyn std::error::Error + 'static),
+    settings: &VaultTls,
+) -> Option<String> {
     let tls = find_rustls_error(error)?;
     use rustls::{AlertDescription, CertificateError, Error};
     Some(match tls {
@@ -360,13 +366,31 @@ pub(crate) fn explain(error: &(dyn std::error::Error + 'static), settings: &Vaul
             format!("TLS: the server's certificate is not signed by {trusted}")
         }
         Error::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        ) => match &settings.server_name {
-            Some(name) => format!(
-                "TLS: the server's certificate is not valid for VAULT_TLS_SERVER_NAME={name:?}"
-            ),
-            None => "TLS: the server's certificate is not valid for the host in VAULT_ADDR (set VAULT_TLS_SERVER_NAME to a name it holds)".to_owned(),
-        },
+            e @ (CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }),
+        ) => {
+            let holds = match e {
+                CertificateError::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+                    // rustls gives them as `DnsName("host")`; show the names.
+                    let names: Vec<&str> = presented
+                        .iter()
+                        .map(|p| match (p.find('"'), p.rfind('"')) {
+                            (Some(a), Some(b)) if a < b => &p[a + 1..b],
+                            _ => p.as_str(),
+                        })
+                        .collect();
+                    format!("; it holds {}", names.join(", "))
+                }
+                _ => String::new(),
+            };
+            match &settings.server_name {
+                Some(name) => format!(
+                    "TLS: the server's certificate is not valid for VAULT_TLS_SERVER_NAME={name:?}{holds}"
+                ),
+                None => format!(
+                    "TLS: the server's certificate is not valid for the host in VAULT_ADDR{holds} (set VAULT_TLS_SERVER_NAME to a name it holds)"
+                ),
+            }
+        }
         Error::InvalidCertificate(other) => {
             format!("TLS: the server's certificate was rejected: {other:?}")
         }
@@ -385,21 +409,23 @@ pub(crate) fn explain(error: &(dyn std::error::Error + 'static), settings: &Vaul
     })
 }
 
-fn find_rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+fn find_rustls_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
     let mut current = Some(error);
     while let Some(e) = current {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        // io::Error::source() skips the error it wraps; look inside it.
-        if let Some(tls) = e
+        // io::Error::source() skips the error it wraps (which may itself be
+        // an io::Error wrapping the TLS error): step inside it instead.
+        current = match e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
-            return Some(tls);
-        }
-        current = e.source();
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }
