@@ -158,13 +158,7 @@ pub fn read_secret_capped(
     };
     let mut buf = Zeroizing::new(vec![0u8; limit.max_bytes + 1]);
     let mut filled = 0;
-    loop {
-        let Some(rest) = buf.get_mut(filled..) else {
-            break;
-        };
-        if rest.is_empty() {
-            break;
-        }
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
         match reader.read(rest) {
             Ok(0) => break,
             Ok(n) => filled += n,

@@ -503,16 +503,19 @@ fn extend_wiped(buf: &mut Zeroizing<Vec<u8>>, data: &[u8]) {
 fn one_line(text: &str) -> String {
     text.lines()
         .map(|l| l.trim().trim_start_matches("* ").trim())
-        .filter(|l| {
-            !l.is_empty()
-                && !(l.ends_with("occurred:")
-                    && l.split(' ')
-                        .next()
-                        .is_some_and(|n| n.parse::<u32>().is_ok()))
-        })
+        .filter(|l| !l.is_empty() && !is_multierror_header(l))
         .map(|l| l.chars().take(300).collect::<String>())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Go's multierror header: "1 error occurred:", "2 errors occurred:".
+fn is_multierror_header(line: &str) -> bool {
+    line.ends_with("occurred:")
+        && line
+            .split(' ')
+            .next()
+            .is_some_and(|n| n.parse::<u32>().is_ok())
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

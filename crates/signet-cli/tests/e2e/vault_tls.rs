@@ -152,7 +152,7 @@ fn trust_roots_server_name_and_skip_verify() {
         .signet(env, d, addr, &[("VAULT_CACERT", &ca)], &public_key)
         .fails_with(
             1,
-            "not valid for the host in VAULT_ADDR (set VAULT_TLS_SERVER_NAME",
+            "not valid for the host in VAULT_ADDR; it holds vault.signet.test (set VAULT_TLS_SERVER_NAME",
         );
     vault
         .signet(
