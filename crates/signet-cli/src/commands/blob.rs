@@ -1,6 +1,6 @@
 //! sign-blob and verify-blob.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use base64::Engine as _;
@@ -15,21 +15,39 @@ use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
 use crate::password::CliPasswords;
 
-/// Reads the blob (`-` is standard input) as a stream: its digest is
-/// computed on the way, and its bytes are kept only when `whole` (the key
-/// signs whole messages), up to [`limits::WHOLE_MESSAGE`].
-async fn read_blob(path: &Path, whole: bool) -> anyhow::Result<Artifact> {
-    let path = path.to_owned();
-    let keep = whole.then_some(limits::WHOLE_MESSAGE);
-    tokio::task::spawn_blocking(move || {
+/// The blob to sign or verify, opened before any key is loaded so that a
+/// missing file is reported before a password prompt.
+enum BlobSource {
+    Stdin,
+    File(PathBuf, std::fs::File),
+}
+
+impl BlobSource {
+    /// Opens `path` (`-` is standard input).
+    fn open(path: &Path) -> anyhow::Result<Self> {
         if path.as_os_str() == "-" {
-            return Artifact::read(std::io::stdin().lock(), keep).context("reading standard input");
+            return Ok(Self::Stdin);
         }
-        let file = std::fs::File::open(&path).with_context(|| path.display().to_string())?;
-        Artifact::read(file, keep).with_context(|| path.display().to_string())
-    })
-    .await
-    .context("reading the blob")?
+        let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+        Ok(Self::File(path.to_owned(), file))
+    }
+
+    /// Reads the blob as a stream: its digest is computed on the way, and
+    /// its bytes are kept only when `whole` (the key signs whole messages),
+    /// up to [`limits::WHOLE_MESSAGE`].
+    async fn read(self, whole: bool) -> anyhow::Result<Artifact> {
+        let keep = whole.then_some(limits::WHOLE_MESSAGE);
+        tokio::task::spawn_blocking(move || match self {
+            Self::Stdin => {
+                Artifact::read(std::io::stdin().lock(), keep).context("reading standard input")
+            }
+            Self::File(path, file) => {
+                Artifact::read(file, keep).with_context(|| path.display().to_string())
+            }
+        })
+        .await
+        .context("reading the blob")?
+    }
 }
 
 pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
@@ -49,9 +67,12 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         .map(|p| p.as_path())
         .collect();
     files::ensure_absent(&outputs)?;
+    let source = BlobSource::open(&args.blob)?;
     let keyref: KeyRef = args.key.parse()?;
     let signer = signet_kms::load_signer(&keyref, &CliPasswords::new()).await?;
-    let blob = read_blob(&args.blob, signer.public_key().signs_whole_message()).await?;
+    let blob = source
+        .read(signer.public_key().signs_whole_message())
+        .await?;
     if args.tlog_upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; nothing was logged. Pass --tlog-upload=false to silence this."
@@ -83,6 +104,7 @@ enum Evidence {
 }
 
 pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
+    let source = BlobSource::open(&args.blob)?;
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
     for k in &args.key {
@@ -112,7 +134,7 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             )));
         }
     };
-    let blob = read_blob(&args.blob, verifier.needs_whole_messages()).await?;
+    let blob = source.read(verifier.needs_whole_messages()).await?;
     // A detached signature becomes a bundle for this blob's digest.
     let bundle = match evidence {
         Evidence::Bundle(b) => b,
