@@ -15,15 +15,18 @@
 //!
 //! Helpers run with a 30 s timeout; their standard output and error are
 //! drained while they run (a helper that writes more than a pipe holds cannot
-//! block) and capped at 1 MiB each.
+//! block) and capped at 1 MiB each. A helper's answer for a registry is
+//! reused for 60 s, and concurrent lookups wait for one run, so a batch over
+//! many repositories of one registry asks the helper once.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -441,7 +444,52 @@ fn run_helper(
         host
     };
 
-    let mut child = spawn_retrying(&program_path).map_err(|e| match e.kind() {
+    // Helpers are per registry while lookups are per repository: a batch
+    // over many repositories asks once, and concurrent lookups wait for
+    // that one answer instead of each starting the helper.
+    let slot = helper_answer_slot(&program_path, server);
+    let mut answer = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((asked, cred)) = answer.as_ref()
+        && asked.elapsed() < HELPER_ANSWER_TTL
+    {
+        return Ok(cred.clone());
+    }
+    let cred = ask_helper(&program_path, &program, server, &fail)?;
+    *answer = Some((Instant::now(), cred.clone()));
+    Ok(cred)
+}
+
+/// A helper's answer and when it was given.
+type HelperAnswer = Option<(Instant, Option<Credential>)>;
+
+/// How long a helper's answer is reused. Short, so that a long-running
+/// process sees credentials a helper rotates.
+const HELPER_ANSWER_TTL: Duration = Duration::from_secs(60);
+
+/// Answer slots by helper program and server.
+type HelperSlots = Mutex<HashMap<(PathBuf, String), Arc<Mutex<HelperAnswer>>>>;
+
+/// The answer slot for one helper program and server.
+fn helper_answer_slot(program: &Path, server: &str) -> Arc<Mutex<HelperAnswer>> {
+    static SLOTS: OnceLock<HelperSlots> = OnceLock::new();
+    let mut slots = SLOTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    slots
+        .entry((program.to_owned(), server.to_owned()))
+        .or_default()
+        .clone()
+}
+
+/// Runs `program get` with `server` on stdin and reads its answer.
+fn ask_helper(
+    program_path: &Path,
+    program: &str,
+    server: &str,
+    fail: &dyn Fn(String) -> AuthError,
+) -> Result<Option<Credential>, AuthError> {
+    let mut child = spawn_retrying(program_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => fail(format!("{program} not found on PATH")),
         _ => fail(format!("cannot start {program}: {e}")),
     })?;

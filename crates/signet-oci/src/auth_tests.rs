@@ -381,3 +381,30 @@ fn credential_files_are_read_through_the_cap() {
         "{err}"
     );
 }
+
+/// Lookups are per repository but helpers per registry: twenty concurrent
+/// lookups in one registry run the helper once.
+#[test]
+fn one_helper_run_serves_every_repository_of_a_registry() {
+    let h = Helpers::new();
+    let count = h.dir.path().join("runs");
+    h.add(
+        "counted",
+        &format!(
+            "cat >/dev/null\necho run >> '{}'\nsleep 0.2\necho '{{\"Username\":\"u\",\"Secret\":\"s\"}}'",
+            count.display()
+        ),
+    );
+    let c = std::sync::Arc::new(config(r#"{"credHelpers": {"many.io": "counted"}}"#));
+    let dir = h.dir.path().as_os_str().to_owned();
+    let lookups: Vec<_> = (0..20)
+        .map(|i| {
+            let (c, dir) = (c.clone(), dir.clone());
+            std::thread::spawn(move || lookup(&c, &format!("many.io/team/app{i}"), Some(&dir)))
+        })
+        .collect();
+    for l in lookups {
+        assert_eq!(l.join().unwrap().unwrap(), basic("u", "s"));
+    }
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+}
