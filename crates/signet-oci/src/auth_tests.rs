@@ -341,6 +341,7 @@ head -c 204800 /dev/zero | tr '\0' 'e' >&2"#,
     let c = config(r#"{"credsStore": "chatty"}"#);
     let started = Instant::now();
     assert_eq!(lookup(&c, "x.io", h.path()).unwrap(), basic("big", "s"));
+    eprintln!("helper with 400 KiB of output answered in {:?}", started.elapsed());
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
