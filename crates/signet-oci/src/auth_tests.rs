@@ -252,13 +252,35 @@ proptest::proptest! {
     fn config_parsing_and_lookup_never_panic(
         bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         auth in "[A-Za-z0-9+/=:]{0,40}",
-        host in "[a-z0-9.:]{1,20}",
+        host in "[a-zA-Z0-9.:/]{1,30}",
     ) {
         let _ = AuthConfig::from_json(&bytes);
         let json = serde_json::json!({"auths": {host.clone(): {"auth": auth}}}).to_string();
         if let Ok(cfg) = AuthConfig::from_json(json.as_bytes()) {
             let _ = lookup(&cfg, &host, Some(std::ffi::OsStr::new("")));
         }
+    }
+
+    /// Any enclosing namespace key is found for a repository under it, and
+    /// the deepest one wins over a shallower one.
+    #[test]
+    fn the_enclosing_namespace_is_found(
+        segments in proptest::collection::vec("[a-z0-9]{1,5}", 1..5),
+        cut in 0usize..5,
+    ) {
+        let key = format!("reg.io/{}", segments.join("/"));
+        let cut = cut.min(segments.len());
+        let scope = match segments.get(..cut) {
+            Some(s) if !s.is_empty() => format!("reg.io/{}", s.join("/")),
+            _ => "reg.io".to_owned(),
+        };
+        let mut auths = serde_json::Map::new();
+        auths.insert(scope.clone(), serde_json::json!({"auth": b64("deep:1")}));
+        if cut > 0 {
+            auths.insert("reg.io".into(), serde_json::json!({"auth": b64("shallow:2")}));
+        }
+        let cfg = AuthConfig::from_json(serde_json::json!({"auths": auths}).to_string().as_bytes()).unwrap();
+        proptest::prop_assert_eq!(lookup(&cfg, &key, None).unwrap(), basic("deep", "1"));
     }
 }
 
@@ -341,7 +363,10 @@ head -c 204800 /dev/zero | tr '\0' 'e' >&2"#,
     let c = config(r#"{"credsStore": "chatty"}"#);
     let started = Instant::now();
     assert_eq!(lookup(&c, "x.io", h.path()).unwrap(), basic("big", "s"));
-    eprintln!("helper with 400 KiB of output answered in {:?}", started.elapsed());
+    eprintln!(
+        "helper with 400 KiB of output answered in {:?}",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
