@@ -1,6 +1,7 @@
-# Sourced by test.sh, demo.sh and bench.sh: starts a Distribution registry and
-# an OpenBao dev server on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
-# the caller owns), and stops them again. Nothing listens beyond loopback.
+# Sourced by test.sh, demo.sh and bench.sh: starts a Distribution registry,
+# an OpenBao dev server and a mock Sigstore (Fulcio, Rekor, CT log, TSA) on free
+# 127.0.0.1 ports inside $SIGNET_RUN (a temp dir the caller owns), and stops
+# them again. Nothing listens beyond loopback.
 # shellcheck shell=bash
 
 free_port() {
@@ -85,8 +86,48 @@ start_openbao() {
   echo "services: OpenBao did not come up (see $SIGNET_RUN/openbao.log)" >&2; return 1
 }
 
+# The sigstore-js mock services behind scripts/mock-sigstore.js: Fulcio v1/v2
+# with an embedded-SCT CT log, Rekor v1/v2, an RFC 3161 TSA. Exports the URL
+# and the trust files that describe it:
+#   SIGNET_TEST_SIGSTORE_URL            base URL of every service
+#   SIGNET_TEST_SIGSTORE_DIR            the directory holding the files below
+#   SIGNET_TEST_TRUSTED_ROOT            trusted_root.json (protobuf-specs, current)
+#   SIGNET_TEST_TRUSTED_ROOT_COMPAT     the same for cosign 2.5 / sigstore-go 0.7
+#   SIGNET_TEST_SIGNING_CONFIG          signing_config v0.2
+#   SIGNET_TEST_CLIENT_TRUST_CONFIG     for sigstore-python --trust-config
+#   SIGNET_TEST_FULCIO_ROOT, SIGNET_TEST_REKOR_PUBLIC_KEY,
+#   SIGNET_TEST_CTLOG_PUBLIC_KEY, SIGNET_TEST_TSA_CHAIN   for cosign's SIGSTORE_* variables
+start_mock_sigstore() {
+  local dir=$SIGNET_RUN/mock-sigstore here pid
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  rm -rf "$dir"
+  NODE_PATH=$SIGNET_PEERS/npm/node_modules node "$here/mock-sigstore.js" "$dir" > "$SIGNET_RUN/mock-sigstore.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/mock-sigstore.pid"
+  # The server picks its own free port and writes its URL last.
+  for _ in $(seq 1 200); do
+    [ -s "$dir/url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ ! -s "$dir/url" ]; then
+    echo "services: the mock Sigstore did not come up (see $SIGNET_RUN/mock-sigstore.log)" >&2; return 1
+  fi
+  export SIGNET_TEST_SIGSTORE_URL; SIGNET_TEST_SIGSTORE_URL=$(cat "$dir/url")
+  export SIGNET_TEST_SIGSTORE_DIR=$dir
+  export SIGNET_TEST_TRUSTED_ROOT=$dir/trusted_root.json
+  export SIGNET_TEST_TRUSTED_ROOT_COMPAT=$dir/trusted_root.compat.json
+  export SIGNET_TEST_SIGNING_CONFIG=$dir/signing_config.json
+  export SIGNET_TEST_CLIENT_TRUST_CONFIG=$dir/client_trust_config.json
+  export SIGNET_TEST_FULCIO_ROOT=$dir/fulcio-root.pem
+  export SIGNET_TEST_REKOR_PUBLIC_KEY=$dir/rekor.pub
+  export SIGNET_TEST_CTLOG_PUBLIC_KEY=$dir/ctlog.pub
+  export SIGNET_TEST_TSA_CHAIN=$dir/tsa-chain.pem
+  wait_http "$SIGNET_TEST_SIGSTORE_URL/healthz"
+}
+
 stop_services() {
-  for s in registry auth-registry openbao; do
+  for s in registry auth-registry openbao mock-sigstore; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true
