@@ -13,6 +13,7 @@
 //! | `POST /_test/actions-job` | `{"profile"?, "claims"?}` → `{"request_url", "request_token"}` |
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -248,9 +249,10 @@ impl Shared {
             return unsigned_jwt(&body);
         }
         let mut keys = lock(&self.keys);
-        let idx = *keys.current.get(&options.algorithm).ok_or_else(|| {
-            TestingError::Key(format!("no {} key published", options.algorithm))
-        })?;
+        let idx = *keys
+            .current
+            .get(&options.algorithm)
+            .ok_or_else(|| TestingError::Key(format!("no {} key published", options.algorithm)))?;
         let key = keys
             .published
             .get(idx)
@@ -260,14 +262,12 @@ impl Shared {
             Some(Defect::BadSignature) => Ok(corrupt_signature(&key.sign_jwt(&kid, &body)?)),
             Some(Defect::UnknownKid) => key.sign_jwt(&format!("{kid}-unknown"), &body),
             Some(Defect::WrongKey) => {
-                if !keys.unpublished.contains_key(&options.algorithm) {
-                    let k = JwtKey::generate(options.algorithm, "never-published")?;
-                    keys.unpublished.insert(options.algorithm, k);
-                }
-                let other = keys
-                    .unpublished
-                    .get(&options.algorithm)
-                    .ok_or_else(|| TestingError::Key("unpublished key missing".into()))?;
+                let other = match keys.unpublished.entry(options.algorithm) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        e.insert(JwtKey::generate(options.algorithm, "never-published")?)
+                    }
+                };
                 other.sign_jwt(&kid, &body)
             }
             _ => key.sign_jwt(&kid, &body),
@@ -505,7 +505,12 @@ fn router(shared: Arc<Shared>, prefix: &str) -> Router {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain")], message.into()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain")],
+        message.into(),
+    )
+        .into_response()
 }
 
 async fn discovery(State(s): State<Arc<Shared>>) -> Response {
@@ -630,10 +635,10 @@ async fn test_actions_job(
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     match s.register_job(claims) {
-        Ok(job) => axum::Json(
-            json!({"request_url": job.request_url, "request_token": job.request_token}),
-        )
-        .into_response(),
+        Ok(job) => {
+            axum::Json(json!({"request_url": job.request_url, "request_token": job.request_token}))
+                .into_response()
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

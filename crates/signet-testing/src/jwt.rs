@@ -249,7 +249,10 @@ mod tests {
         let key = JwtKey::generate(Algorithm::Rs256, "r1").unwrap();
         let jwt = key.sign_jwt("r1", &Map::new()).unwrap();
         let jwk = key.public_jwk();
-        assert_eq!(B64URL.decode(jwk["e"].as_str().unwrap()).unwrap(), [1, 0, 1]);
+        assert_eq!(
+            B64URL.decode(jwk["e"].as_str().unwrap()).unwrap(),
+            [1, 0, 1]
+        );
         let n = B64URL.decode(jwk["n"].as_str().unwrap()).unwrap();
         assert_eq!(n.len(), RSA_BITS / 8);
         use p256::pkcs8::DecodePublicKey as _;

@@ -47,7 +47,5 @@ mod jwt;
 
 pub use claims::{Claims, Workflow};
 pub use error::TestingError;
-pub use issuer::{
-    ActionsJob, Defect, IssuerOptions, OidcIssuer, SIGSTORE_AUDIENCE, TokenOptions,
-};
+pub use issuer::{ActionsJob, Defect, IssuerOptions, OidcIssuer, SIGSTORE_AUDIENCE, TokenOptions};
 pub use jwt::{Algorithm, JwtKey, decode_claims};
