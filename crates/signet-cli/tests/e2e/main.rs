@@ -6,7 +6,10 @@
 //! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
 //!   a registry with TLS (self-signed) and basic authentication
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
-//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
+//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo, bao,
+//!   sigstore-python and sigstore-go
+//! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
+//!   (Fulcio, Rekor, CT log, TSA) and its trust files
 //!
 //! Without them each test prints a notice and passes, unless
 //! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails.
@@ -19,4 +22,5 @@ mod blobs;
 mod interop;
 mod keys;
 mod sign_verify;
+mod sigstore_peers;
 mod vault;
