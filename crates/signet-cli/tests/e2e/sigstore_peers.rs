@@ -85,7 +85,8 @@ impl Sigstore {
     }
 
     /// A peer binary from `$SIGNET_PEERS/bin`, in `dir`, with a clean
-    /// environment: its own HOME and TUF root, no ambient CI credentials.
+    /// environment: its own HOME and TUF root, no ambient CI credentials, no
+    /// route off the machine.
     pub fn peer(&self, name: &str, dir: &Path) -> Command {
         let mut c = Command::new(self.peers.join("bin").join(name));
         c.current_dir(dir);
@@ -99,6 +100,11 @@ impl Sigstore {
         ] {
             c.env_remove(var);
         }
+        // Nothing leaves loopback: a peer that tries to reach the public
+        // Sigstore (its TUF mirror, say) hits a closed local port at once.
+        c.env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("NO_PROXY", "127.0.0.1,localhost");
         c.env("HOME", self.home.path())
             .env("TUF_ROOT", self.home.path().join("tuf"))
             .env("XDG_CACHE_HOME", self.home.path().join("cache"))
