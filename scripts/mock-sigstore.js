@@ -19,6 +19,11 @@
 //   fulcio-root.pem rekor.pub ctlog.pub tsa-chain.pem   for cosign's SIGSTORE_* variables
 // Not for production: the mock CA issues to whatever token it is given (it
 // never checks the token's signature) and its log holds one entry per tree.
+// Rekor v2 is the library's as it is: it accepts any request, its
+// `canonicalizedBody` is the library's JSON of the request rather than a
+// hashedrekord 0.0.2 body, and its checkpoint (tree size 1) carries the v1 key
+// hint; it exercises a client's v2 write path, not v2 verification. The
+// signing config therefore lists Rekor v1 only.
 'use strict';
 
 require('reflect-metadata');
@@ -147,10 +152,12 @@ function readBody(req) {
     const chunks = [];
     let size = 0;
     req.on('data', (c) => {
+      if (size > MAX_BODY) return;
       size += c.length;
       if (size > MAX_BODY) {
+        // Keep nothing more; the reply closes the connection.
+        chunks.length = 0;
         reject(Object.assign(new Error(`request body larger than ${MAX_BODY} bytes`), { status: 413 }));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -370,7 +377,12 @@ async function main() {
       r = { statusCode: e.status || 400, response: String(e && e.message ? e.message : e) };
     }
     const payload = typeof r.response === 'string' ? r.response : Buffer.from(r.response);
-    res.writeHead(r.statusCode, { 'Content-Type': r.contentType || 'text/plain' });
+    const headers = { 'Content-Type': r.contentType || 'text/plain' };
+    if (r.statusCode === 413) {
+      headers.Connection = 'close';
+      res.on('finish', () => req.socket.destroy());
+    }
+    res.writeHead(r.statusCode, headers);
     res.end(payload);
     if (r.statusCode >= 300) console.log(`${req.method} ${req.url} ${r.statusCode} ${String(r.response).slice(0, 300)}`);
     else console.log(`${req.method} ${req.url} ${r.statusCode}`);
