@@ -16,24 +16,18 @@ bash scripts/setup-peers.sh >/dev/null
 export SIGNET_PEERS=${SIGNET_PEERS:-$root/.peers}
 B=$SIGNET_PEERS/bin
 cargo build -q -p signet-testing --bin signet-test-oidc
-oidc_bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/signet-test-oidc
+SIGNET_TEST_OIDC_BIN=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/signet-test-oidc
+export SIGNET_TEST_OIDC_BIN
 
 SIGNET_RUN=$(mktemp -d -t signet-vectors.XXXXXX)
 export SIGNET_RUN
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
-cleanup() {
-  stop_services
-  if [ -f "$SIGNET_RUN/oidc.pid" ]; then kill "$(cat "$SIGNET_RUN/oidc.pid")" 2>/dev/null || true; fi
-  rm -rf "$SIGNET_RUN"
-}
-trap cleanup EXIT
+trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
 start_mock_sigstore
-"$oidc_bin" --url-file "$SIGNET_RUN/oidc.url" > "$SIGNET_RUN/oidc.log" 2>&1 &
-echo $! > "$SIGNET_RUN/oidc.pid"
-for _ in $(seq 1 200); do [ -s "$SIGNET_RUN/oidc.url" ] && break; sleep 0.05; done
-OIDC=$(cat "$SIGNET_RUN/oidc.url")
+start_test_oidc
+OIDC=$SIGNET_TEST_OIDC_URL
 M=$SIGNET_TEST_SIGSTORE_URL
 REG=$SIGNET_TEST_REGISTRY
 

@@ -126,8 +126,31 @@ start_mock_sigstore() {
   wait_http "$SIGNET_TEST_SIGSTORE_URL/healthz"
 }
 
+# The test OIDC issuer (crates/signet-testing, binary signet-test-oidc) for
+# scripts; Rust tests start it in-process instead. Build it first
+# (`cargo build -p signet-testing`) or set SIGNET_TEST_OIDC_BIN. Arguments go
+# to the binary (e.g. `--path-prefix /api/actions` for a Gitea/Forgejo-shaped
+# issuer). Exports SIGNET_TEST_OIDC_URL, the issuer URL; tokens come from
+# `curl -d '{"profile":"email","email":"a@example.test"}' $SIGNET_TEST_OIDC_URL/_test/token`.
+start_test_oidc() {
+  local bin=${SIGNET_TEST_OIDC_BIN:-${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/signet-test-oidc}
+  local pid
+  [ -x "$bin" ] || { echo "services: $bin not built (cargo build -p signet-testing)" >&2; return 1; }
+  rm -f "$SIGNET_RUN/test-oidc.url"
+  "$bin" --url-file "$SIGNET_RUN/test-oidc.url" "$@" > "$SIGNET_RUN/test-oidc.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/test-oidc.pid"
+  for _ in $(seq 1 200); do
+    [ -s "$SIGNET_RUN/test-oidc.url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -s "$SIGNET_RUN/test-oidc.url" ] || { echo "services: the test OIDC issuer did not come up (see $SIGNET_RUN/test-oidc.log)" >&2; return 1; }
+  export SIGNET_TEST_OIDC_URL; SIGNET_TEST_OIDC_URL=$(cat "$SIGNET_RUN/test-oidc.url")
+}
+
 stop_services() {
-  for s in registry auth-registry openbao mock-sigstore; do
+  for s in registry auth-registry openbao mock-sigstore test-oidc; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true
