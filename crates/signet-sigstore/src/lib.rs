@@ -1,0 +1,32 @@
+//! Clients for the Sigstore services a keyless signature needs, and the
+//! trust material refresh they rely on.
+//!
+//! - [`oidc`]: the identity token: `--identity-token` (a token or a file),
+//!   `SIGSTORE_ID_TOKEN`, ambient GitHub/Gitea/Forgejo Actions credentials,
+//!   cosign's filesystem provider.
+//! - [`fulcio`]: a code-signing certificate for an ephemeral key, checked
+//!   against the trusted Fulcio CAs and CT logs before it is used.
+//! - [`tsa`]: RFC 3161 timestamps over a signature, verified against the
+//!   trusted TSA chains.
+//! - [`tuf`]: refreshing the public-good trusted root over TUF, on request
+//!   or when the cached copy is stale, into the user's cache directory.
+//!
+//! Every client shares one [`HttpClient`] (rustls, timeouts, capped reads)
+//! and fails with a [`ServiceError`] naming the service, the URL it called
+//! and the server's own message.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod fulcio;
+mod http;
+pub mod oidc;
+pub mod tsa;
+
+pub use error::{ServiceError, TokenError, TufError};
+pub use http::{ClientOptions, HttpClient};
+
+#[cfg(test)]
+mod test_pki;
+#[cfg(test)]
+mod test_server;
