@@ -22,6 +22,7 @@ pub mod fulcio;
 mod http;
 pub mod oidc;
 pub mod tsa;
+pub mod tuf;
 
 pub use error::{ServiceError, TokenError, TufError};
 pub use http::{ClientOptions, HttpClient};
