@@ -5,8 +5,15 @@
 //! - [`payload`]: the simple-signing payload an image signature covers.
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
-//! - [`bundle`]: Sigstore bundles (v0.3) and the single signed-artifact model
-//!   every verification goes through.
+//! - [`bundle`]: Sigstore bundles (v0.1 to v0.3) and the single
+//!   signed-artifact model every verification goes through; cosign's legacy
+//!   Rekor and timestamp annotations convert into it.
+//! - [`dsse`]: DSSE envelopes and their pre-authentication encoding.
+//! - [`intoto`]: in-toto statements (v0.1, v1) and `cosign sign`'s statement.
+//! - [`rekor`]: Rekor entry kinds (hashedrekord 0.0.1/0.0.2, dsse 0.0.1,
+//!   intoto 0.0.1/0.0.2): proposals, canonical bodies, claims.
+//! - [`jcs`]: RFC 8785 canonical JSON.
+//! - [`hash`], [`key_details`]: the algorithm names Sigstore documents use.
 //!
 //! ```
 //! use signet_core::keys::PrivateKey;
@@ -23,11 +30,19 @@
 
 pub mod bundle;
 mod digest;
+pub mod dsse;
 pub mod error;
 pub mod gojson;
+pub mod hash;
+pub mod intoto;
+pub mod jcs;
+pub mod key_details;
 pub mod keys;
 pub mod limits;
 pub mod payload;
+mod pem_blocks;
+pub mod protojson;
+pub mod rekor;
 pub mod signature_manifest;
 
 pub use digest::Digest;

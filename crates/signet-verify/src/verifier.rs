@@ -77,12 +77,26 @@ impl Verifier {
         signed: &[u8],
         bundle: &Bundle,
     ) -> Result<&TrustedKey, String> {
+        let Some(message_signature) = bundle.message_signature() else {
+            return Err(
+                "the bundle carries a DSSE envelope; key-based verification of attestations is not available yet"
+                    .to_owned(),
+            );
+        };
         let actual = Digest::sha256_of(signed);
-        if bundle.message_signature.digest != actual {
-            return Err(format!(
-                "the signature covers digest {}, but the signed content has digest {actual}",
-                bundle.message_signature.digest
-            ));
+        match message_signature.sha256() {
+            Some(claimed) if claimed != actual => {
+                return Err(format!(
+                    "the signature covers digest {claimed}, but the signed content has digest {actual}"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "the bundle's message digest is {}, signet checks SHA2_256 digests only",
+                    message_signature.message_digest.algorithm()
+                ));
+            }
         }
         let hint = match &bundle.verification_material {
             VerificationMaterial::PublicKey { hint } => hint.as_deref(),
@@ -94,7 +108,7 @@ impl Verifier {
             .partition(|k| Some(k.hint.as_str()) == hint);
         let mut last_error = None;
         for key in hinted.into_iter().chain(others) {
-            match key.key.verify(signed, &bundle.message_signature.signature) {
+            match key.key.verify(signed, &message_signature.signature) {
                 Ok(()) => return Ok(key),
                 Err(e) => last_error = Some(e),
             }
