@@ -14,6 +14,7 @@
 //!   intoto 0.0.1/0.0.2): proposals, canonical bodies, claims.
 //! - [`jcs`]: RFC 8785 canonical JSON.
 //! - [`hash`], [`key_details`]: the algorithm names Sigstore documents use.
+//! - [`protojson`], [`pem`]: protobuf-JSON and multi-block PEM as Go writes them.
 //!
 //! ```
 //! use signet_core::keys::PrivateKey;
@@ -40,7 +41,7 @@ pub mod key_details;
 pub mod keys;
 pub mod limits;
 pub mod payload;
-mod pem_blocks;
+pub mod pem;
 pub mod protojson;
 pub mod rekor;
 pub mod signature_manifest;

@@ -183,7 +183,7 @@ impl Layer {
 
 /// The DER certificates of a PEM text (a certificate or a chain).
 fn certificates_from_pem(pem: &str) -> Result<Vec<Vec<u8>>, FormatError> {
-    let blocks = crate::pem_blocks::decode_all(pem.as_bytes())?;
+    let blocks = crate::pem::decode_all(pem.as_bytes())?;
     blocks
         .into_iter()
         .map(|(label, der)| {

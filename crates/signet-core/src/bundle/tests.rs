@@ -287,7 +287,7 @@ fn hashedrekord_rebuilt_from_bundle_matches_the_log() {
         let leaf = bundle.verification_material.leaf_certificate().unwrap();
         let rebuilt = HashedRekordV001 {
             signature: ms.signature.clone(),
-            verifier_pem: crate::pem_blocks::encode("CERTIFICATE", leaf),
+            verifier_pem: crate::pem::encode("CERTIFICATE", leaf),
             algorithm: ms.message_digest.algorithm(),
             digest_hex: hex::encode(ms.message_digest.digest()),
         };
@@ -454,8 +454,7 @@ fn legacy_layer_converts_to_the_equivalent_bundle() {
     let entry = &bundle.tlog_entries[0];
     let ms = bundle.message_signature().unwrap();
     let certs = bundle.verification_material.certificates();
-    let pem =
-        |der: &Vec<u8>| String::from_utf8(crate::pem_blocks::encode("CERTIFICATE", der)).unwrap();
+    let pem = |der: &Vec<u8>| String::from_utf8(crate::pem::encode("CERTIFICATE", der)).unwrap();
     let mut layer = Layer {
         media_type: crate::signature_manifest::SIMPLE_SIGNING_MEDIA_TYPE.into(),
         size: 1,

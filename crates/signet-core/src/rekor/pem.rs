@@ -3,7 +3,7 @@
 
 use crate::error::FormatError;
 use crate::keys::PublicKey;
-pub(crate) use crate::pem_blocks::{decode_all, encode};
+pub(crate) use crate::pem::{decode_all, encode};
 
 const WHAT: &str = "PEM in a Rekor entry";
 

@@ -7,7 +7,7 @@ use crate::limits::MAX_CHAIN_CERTIFICATES;
 const WHAT: &str = "PEM";
 
 /// All PEM blocks of `text` as (label, DER), in order.
-pub(crate) fn decode_all(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>, FormatError> {
+pub fn decode_all(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>, FormatError> {
     let text = std::str::from_utf8(text)
         .map_err(|_| FormatError::malformed(WHAT, "not UTF-8"))?
         .trim();
@@ -43,7 +43,7 @@ pub(crate) fn decode_all(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>, FormatEr
 
 /// Encodes DER as Go's `pem.EncodeToMemory` does (64-column lines, LF, a
 /// final newline).
-pub(crate) fn encode(label: &str, der: &[u8]) -> Vec<u8> {
+pub fn encode(label: &str, der: &[u8]) -> Vec<u8> {
     pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
         .map(String::into_bytes)
         .unwrap_or_default()
