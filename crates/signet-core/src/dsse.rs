@@ -84,6 +84,30 @@ impl Envelope {
         out
     }
 
+    /// The envelope as cosign sends it to Rekor (go-securesystemslib's
+    /// struct order: `payloadType`, `payload`, then `keyid` — always, even
+    /// when empty — and `sig`). A dsse entry's `envelopeHash` is the SHA-256
+    /// of exactly these bytes when cosign made it.
+    pub fn to_cosign_json(&self) -> String {
+        let mut out = String::from("{\"payloadType\":");
+        protojson::string(&mut out, &self.payload_type);
+        out.push_str(",\"payload\":");
+        protojson::string(&mut out, &encode_bytes(&self.payload));
+        out.push_str(",\"signatures\":[");
+        for (i, s) in self.signatures.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"keyid\":");
+            protojson::string(&mut out, &s.keyid);
+            out.push_str(",\"sig\":");
+            protojson::string(&mut out, &encode_bytes(&s.sig));
+            out.push('}');
+        }
+        out.push_str("]}");
+        out
+    }
+
     pub(crate) fn write_json(&self, out: &mut String) {
         out.push_str("{\"payload\":");
         protojson::string(out, &encode_bytes(&self.payload));

@@ -16,6 +16,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod blobs;
+mod formats;
 mod interop;
 mod keys;
 mod sign_verify;
