@@ -11,11 +11,12 @@
 //! cosign applies no validity windows to this material, so the entries are
 //! valid from the Unix epoch with no end.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jiff::Timestamp;
 use signet_core::hash::HashAlgorithm;
 use signet_core::keys::PublicKey;
+use signet_core::limits::{InputLimit, read_file};
 
 use crate::error::TrustError;
 use crate::material::{TrustedCertificate, TrustedPublicKey};
@@ -152,24 +153,14 @@ impl CosignTrustOverrides {
 }
 
 fn read_capped(name: &str, path: &Path) -> Result<Vec<u8>, TrustError> {
-    use std::io::Read as _;
-    let io = |source| TrustError::Io {
+    const LIMIT: InputLimit = InputLimit::new(
+        "a PEM file named by a SIGSTORE_* variable",
+        MAX_PEM_FILE_BYTES,
+    );
+    read_file(path, LIMIT).map_err(|source| TrustError::Read {
         what: name.to_owned(),
-        path: PathBuf::from(path),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut out = Vec::new();
-    file.take(MAX_PEM_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(io)?;
-    if out.len() > MAX_PEM_FILE_BYTES {
-        return Err(TrustError::TooLarge {
-            what: format!("{name} file {}", path.display()),
-            limit: MAX_PEM_FILE_BYTES,
-        });
-    }
-    Ok(out)
+    })
 }
 
 fn blocks(name: &'static str, pem: &[u8], label: &str) -> Result<Vec<Vec<u8>>, TrustError> {

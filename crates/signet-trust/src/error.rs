@@ -1,7 +1,5 @@
 //! Errors of trust material, split by blame.
 
-use std::path::PathBuf;
-
 use thiserror::Error;
 
 /// Why trust material could not be read, built or used.
@@ -33,16 +31,14 @@ pub enum TrustError {
         /// Why none qualifies.
         reason: String,
     },
-    /// A local file could not be read.
-    #[error("cannot read {what} {path}: {source}")]
-    Io {
+    /// A local file could not be read within its limit.
+    #[error("{what}: {source}")]
+    Read {
         /// What the file was for (e.g. the variable naming it).
         what: String,
-        /// The path.
-        path: PathBuf,
-        /// The underlying error.
+        /// The underlying error (I/O, or larger than the limit).
         #[source]
-        source: std::io::Error,
+        source: signet_core::limits::ReadError,
     },
 }
 
