@@ -19,6 +19,16 @@ use crate::protojson::{decode_bytes, encode_bytes};
 
 const WHAT: &str = "hashedrekord entry";
 
+fn sha256_digest(algorithm: HashAlgorithm, digest: &[u8]) -> Result<crate::Digest, FormatError> {
+    match (algorithm, <[u8; 32]>::try_from(digest)) {
+        (HashAlgorithm::Sha2_256, Ok(raw)) => Ok(crate::Digest::from_raw(raw)),
+        _ => Err(FormatError::malformed(
+            WHAT,
+            format!("signet verifies SHA2_256 digests only, not {algorithm}"),
+        )),
+    }
+}
+
 /// A hashedrekord 0.0.1 entry, proposed or logged (the shapes are the same;
 /// logging canonicalizes the key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +158,19 @@ impl HashedRekordV001 {
                 },
             },
         }))
+    }
+
+    /// Checks the signature over the digest with the entry's key or leaf
+    /// certificate, as Rekor does before logging. signet checks SHA-256
+    /// digests (ECDSA and RSA keys); other digests are refused by name.
+    pub fn verify_signature(&self) -> Result<(), FormatError> {
+        let digest = sha256_digest(
+            self.algorithm,
+            &hex::decode(&self.digest_hex).unwrap_or_default(),
+        )?;
+        let key = pem::verifier_public_key(&self.verifier_pem)?;
+        key.verify_digest(&digest, &self.signature)
+            .map_err(|e| FormatError::malformed(WHAT, format!("verifying signature: {e}")))
     }
 
     /// What the entry asserts.
@@ -395,6 +418,25 @@ impl HashedRekordV002 {
                 },
             }},
         })
+    }
+
+    /// Checks the signature over the digest, as rekor-tiles does before
+    /// logging (SHA-256 digests; ECDSA and RSA keys).
+    pub fn verify_signature(&self) -> Result<(), FormatError> {
+        let digest = sha256_digest(self.data.algorithm(), self.data.digest())?;
+        let spki = match &self.verifier {
+            V002Verifier::PublicKey(der) => der.clone(),
+            V002Verifier::X509Certificate(der) => {
+                use x509_cert::der::{Decode as _, Encode as _};
+                x509_cert::Certificate::from_der(der)
+                    .and_then(|c| c.tbs_certificate().subject_public_key_info().to_der())
+                    .map_err(|e| FormatError::malformed(WHAT, format!("x509Certificate: {e}")))?
+            }
+        };
+        let key = crate::keys::PublicKey::from_spki_der(&spki)
+            .map_err(|e| FormatError::malformed(WHAT, format!("verifier: {e}")))?;
+        key.verify_digest(&digest, &self.signature)
+            .map_err(|e| FormatError::malformed(WHAT, format!("verifying signature: {e}")))
     }
 
     /// What the entry asserts.

@@ -227,6 +227,23 @@ impl ProposedEntry {
         })
     }
 
+    /// Checks the proposal's signature as Rekor does before logging it.
+    /// hashedrekord signatures are checked here (SHA-256 digests, ECDSA and
+    /// RSA keys); dsse proposals were already checked when read (every
+    /// signature must verify under a verifier to be logged); intoto
+    /// proposals are refused, since signet does not keep their envelope.
+    pub fn verify_signatures(&self) -> Result<(), FormatError> {
+        match &self.entry {
+            LoggedEntry::HashedRekordV001(e) => e.verify_signature(),
+            LoggedEntry::HashedRekordV002(e) => e.verify_signature(),
+            LoggedEntry::DsseV001(_) => Ok(()),
+            LoggedEntry::IntotoV001(_) | LoggedEntry::IntotoV002(_) => Err(FormatError::malformed(
+                WHAT,
+                "intoto proposals are not accepted; use dsse or hashedrekord",
+            )),
+        }
+    }
+
     /// The entry the log records.
     pub fn entry(&self) -> &LoggedEntry {
         &self.entry

@@ -189,6 +189,50 @@ fn intoto_proposals_hash_what_the_client_sent() {
 }
 
 #[test]
+fn proposal_signatures_are_checked_like_rekor() {
+    use crate::keys::PrivateKey;
+    let key = PrivateKey::generate_p256().unwrap();
+    let artifact = b"artifact";
+    let digest = crate::Digest::sha256_of(artifact);
+    let sig = key.sign(artifact).unwrap();
+    let pem = key.public_key().to_pem();
+    let v1 = |sig: &[u8]| {
+        serde_json::json!({"kind": "hashedrekord", "apiVersion": "0.0.1", "spec": {
+            "signature": {"content": b64(sig), "publicKey": {"content": b64(pem.as_bytes())}},
+            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}}}})
+        .to_string()
+    };
+    ProposedEntry::parse_v1(v1(&sig).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap();
+    let mut bad = sig.clone();
+    let last = bad.len() - 3;
+    bad[last] ^= 1;
+    let err = ProposedEntry::parse_v1(v1(&bad).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap_err();
+    assert!(err.to_string().contains("verifying signature"), "{err}");
+    let v2 = |sig: &[u8]| {
+        serde_json::json!({"hashedRekordRequestV002": {"digest": b64(&digest.raw()),
+            "signature": {"content": b64(sig), "verifier": {"publicKey": {"rawBytes": b64(&key.public_key().to_spki_der())},
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}})
+        .to_string()
+    };
+    ProposedEntry::parse_v2(v2(&sig).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap();
+    assert!(
+        ProposedEntry::parse_v2(v2(&bad).as_bytes())
+            .unwrap()
+            .verify_signatures()
+            .is_err()
+    );
+}
+
+#[test]
 fn unknown_kinds_are_named() {
     let err =
         LoggedEntry::parse(br#"{"kind":"rekord","apiVersion":"0.0.1","spec":{}}"#).unwrap_err();
