@@ -283,6 +283,7 @@ fn canonical_bodies_are_reproduced_exactly() {
             "no golden vector for {kind}: {kinds:?}"
         );
     }
+    assert!(signatures_checked >= 15, "{signatures_checked}");
 }
 
 /// Rebuilding a hashedrekord entry from a bundle's signature, certificate
