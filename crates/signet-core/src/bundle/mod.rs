@@ -16,6 +16,7 @@
 //! self-signed (root) certificate.
 
 mod legacy;
+mod rekor_v1;
 mod tlog_entry;
 
 use serde::Deserialize;

@@ -61,6 +61,28 @@ impl TransparencyLogEntry {
         hex::encode(&self.log_id)
     }
 
+    /// Reads one entry in protobuf-JSON, as a bundle holds it and as Rekor v2
+    /// answers `POST /api/v2/log/entries`.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, FormatError> {
+        if bytes.len() > MAX_REKOR_ENTRY_BYTES {
+            return Err(FormatError::TooLarge {
+                what: WHAT,
+                size: bytes.len(),
+                limit: MAX_REKOR_ENTRY_BYTES,
+            });
+        }
+        let raw: RawTlogEntry =
+            serde_json::from_slice(bytes).map_err(|e| FormatError::malformed(WHAT, e))?;
+        raw.into_entry()
+    }
+
+    /// The entry in protobuf-JSON, as a bundle holds it.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
     /// Writes the entry as protobuf-JSON. `logIndex` and `hashes` of the
     /// inclusion proof are always written (sigstore-python requires them even
     /// for a tree of size 1), as is `integratedTime`.

@@ -232,6 +232,56 @@ fn proposal_signatures_are_checked_like_rekor() {
     );
 }
 
+/// A public-good intoto 0.0.1 entry as Rekor v1 served it (log index
+/// 16028007): its body is reproduced, its payload hash is that of the logged
+/// attestation, and the response converts into a bundle entry.
+#[test]
+fn public_good_intoto_v001_entry() {
+    let response = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/vectors/public-good/rekor/intoto-0.0.1-entry.json"),
+    )
+    .unwrap();
+    let (id, entry) =
+        crate::bundle::TransparencyLogEntry::from_rekor_v1_response(&response).unwrap();
+    // The entry ID ends with the leaf hash: SHA-256(0x00 || body).
+    let mut leaf = vec![0u8];
+    leaf.extend_from_slice(&entry.canonicalized_body);
+    assert!(id.ends_with(&crate::Digest::sha256_of(&leaf).hex()));
+    assert_eq!(entry.log_index, 16028007);
+    assert_eq!(entry.kind_version.kind, "intoto");
+    let proof = entry.inclusion_proof.as_ref().unwrap();
+    assert_eq!(
+        (proof.log_index, proof.tree_size, proof.hashes.len()),
+        (11864576, 11956977, 22)
+    );
+    assert!(entry.inclusion_promise.is_some());
+    let logged = LoggedEntry::parse(&entry.canonicalized_body).unwrap();
+    assert_eq!(logged.canonical_body().unwrap(), entry.canonicalized_body);
+    let raw: serde_json::Value = serde_json::from_slice(&response).unwrap();
+    let attestation = crate::protojson::decode_bytes(
+        "t",
+        "data",
+        raw[&id]["attestation"]["data"].as_str().unwrap(),
+    )
+    .unwrap();
+    match logged.claims().unwrap().subject {
+        SubjectClaim::Envelope { payload_hash, .. } => {
+            assert_eq!(
+                payload_hash.unwrap().as_sha256(),
+                Some(crate::Digest::sha256_of(&attestation))
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // The bundle form reads back.
+    assert_eq!(
+        crate::bundle::TransparencyLogEntry::from_json(entry.to_json().as_bytes()).unwrap(),
+        entry
+    );
+    assert!(crate::bundle::TransparencyLogEntry::from_rekor_v1_response(b"{}").is_err());
+}
+
 #[test]
 fn unknown_kinds_are_named() {
     let err =
@@ -253,6 +303,20 @@ proptest! {
         let _ = LoggedEntry::parse(&bytes);
         let _ = ProposedEntry::parse_v1(&bytes);
         let _ = ProposedEntry::parse_v2(&bytes);
+        let _ = crate::bundle::TransparencyLogEntry::from_rekor_v1_response(&bytes);
+        let _ = crate::bundle::TransparencyLogEntry::from_json(&bytes);
+    }
+
+    #[test]
+    fn mutated_rekor_response_never_panics(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let response = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/vectors/public-good/rekor/intoto-0.0.1-entry.json")).unwrap();
+        let mut m = response.clone();
+        let i = pos.index(m.len());
+        m[i] = byte;
+        if let Ok((_, e)) = crate::bundle::TransparencyLogEntry::from_rekor_v1_response(&m) {
+            prop_assert_eq!(crate::bundle::TransparencyLogEntry::from_json(e.to_json().as_bytes()).unwrap(), e);
+        }
     }
 
     #[test]
