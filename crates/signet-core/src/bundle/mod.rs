@@ -323,7 +323,7 @@ impl Bundle {
     ///
     /// The material is written in the shape the media type calls for: v0.3
     /// gets `certificate` (the leaf), v0.1/v0.2 get `x509CertificateChain`.
-    /// Self-signed certificates are never written.
+    /// Self-signed certificates after the leaf (roots) are never written.
     pub fn to_json(&self) -> String {
         let version = self.version().unwrap_or(BundleVersion::V0_3);
         let mut out = String::from("{\"mediaType\":");
@@ -339,10 +339,13 @@ impl Bundle {
                 out.push('}');
             }
             material => {
+                // The leaf is always written; roots after it never are.
                 let certs: Vec<&Vec<u8>> = material
                     .certificates()
                     .iter()
-                    .filter(|c| !is_self_signed(c))
+                    .enumerate()
+                    .filter(|(i, c)| *i == 0 || !is_self_signed(c))
+                    .map(|(_, c)| c)
                     .collect();
                 if version >= BundleVersion::V0_3 {
                     out.push_str("\"certificate\":{\"rawBytes\":");

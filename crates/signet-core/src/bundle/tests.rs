@@ -350,6 +350,39 @@ fn npm_provenance_bundles_cover_the_published_tarballs() {
 }
 
 #[test]
+fn a_self_signed_leaf_is_kept_and_a_root_after_it_dropped() {
+    let trusted: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../signet-trust/data/trusted_root.json"
+    ))
+    .unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let root = b64
+        .decode(
+            trusted["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert!(is_self_signed(&root));
+    let mut b = Bundle::for_key_signature(Digest::sha256_of(b"x"), vec![1], String::new());
+    b.media_type = BUNDLE_V02_MEDIA_TYPE.into();
+    b.verification_material =
+        VerificationMaterial::CertificateChain(vec![root.clone(), root.clone()]);
+    let back = Bundle::parse(b.to_json().as_bytes()).unwrap();
+    assert_eq!(
+        back.verification_material,
+        VerificationMaterial::CertificateChain(vec![root.clone()])
+    );
+    b.media_type = BUNDLE_V03_MEDIA_TYPE.into();
+    let back = Bundle::parse(b.to_json().as_bytes()).unwrap();
+    assert_eq!(
+        back.verification_material,
+        VerificationMaterial::Certificate(root)
+    );
+}
+
+#[test]
 fn reads_cosign_key_bundle_and_writes_it_back() {
     let b = Bundle::parse(COSIGN_BUNDLE).unwrap();
     assert_eq!(
