@@ -47,6 +47,16 @@ impl HashAlgorithm {
         })
     }
 
+    /// The protobuf enum names, indexed by number.
+    pub const PROTO_NAMES: [&'static str; 6] = [
+        "HASH_ALGORITHM_UNSPECIFIED",
+        "SHA2_256",
+        "SHA2_384",
+        "SHA2_512",
+        "SHA3_256",
+        "SHA3_384",
+    ];
+
     /// The name Rekor v1 entries use (`sha256`), for the SHA-2 family.
     pub fn rekor_name(self) -> Option<&'static str> {
         match self {

@@ -79,6 +79,46 @@ key_details! {
 }
 
 impl PublicKeyDetails {
+    /// Reads a protobuf enum number (protobuf-JSON readers accept numbers).
+    pub fn from_proto_number(n: i32) -> Self {
+        let name = match n {
+            0 => "PUBLIC_KEY_DETAILS_UNSPECIFIED",
+            1 => "PKCS1_RSA_PKCS1V5",
+            2 => "PKCS1_RSA_PSS",
+            3 => "PKIX_RSA_PKCS1V5",
+            4 => "PKIX_RSA_PSS",
+            5 => "PKIX_ECDSA_P256_SHA_256",
+            6 => "PKIX_ECDSA_P256_HMAC_SHA_256",
+            7 => "PKIX_ED25519",
+            8 => "PKIX_ED25519_PH",
+            9 => "PKIX_RSA_PKCS1V15_2048_SHA256",
+            10 => "PKIX_RSA_PKCS1V15_3072_SHA256",
+            11 => "PKIX_RSA_PKCS1V15_4096_SHA256",
+            12 => "PKIX_ECDSA_P384_SHA_384",
+            13 => "PKIX_ECDSA_P521_SHA_512",
+            14 => "LMS_SHA256",
+            15 => "LMOTS_SHA256",
+            16 => "PKIX_RSA_PSS_2048_SHA256",
+            17 => "PKIX_RSA_PSS_3072_SHA256",
+            18 => "PKIX_RSA_PSS_4096_SHA256",
+            19 => "PKIX_ECDSA_P384_SHA_256",
+            20 => "PKIX_ECDSA_P521_SHA_256",
+            21 => "ML_DSA_65",
+            22 => "ML_DSA_87",
+            23 => "ML_DSA_44",
+            other => return Self::Other(other.to_string()),
+        };
+        Self::from_proto_name(name)
+    }
+
+    /// Reads a protobuf-JSON enum value (name or number).
+    pub fn from_proto(value: &crate::protojson::Enum) -> Self {
+        match value {
+            crate::protojson::Enum::Name(n) => Self::from_proto_name(n),
+            crate::protojson::Enum::Number(n) => Self::from_proto_number(*n),
+        }
+    }
+
     /// Whether the key bytes are a PKIX SubjectPublicKeyInfo (all but the
     /// deprecated raw PKCS#1 RSA encodings).
     pub fn is_pkix(&self) -> bool {
@@ -113,5 +153,13 @@ mod tests {
         );
         assert_eq!(PublicKeyDetails::PkixEd25519.hash_algorithm(), None);
         assert!(!PublicKeyDetails::Pkcs1RsaPkcs1v5.is_pkix());
+        for n in 0..24 {
+            let d = PublicKeyDetails::from_proto_number(n);
+            assert!(!matches!(d, PublicKeyDetails::Other(_)), "{n}");
+        }
+        assert_eq!(
+            PublicKeyDetails::from_proto_number(5),
+            PublicKeyDetails::PkixEcdsaP256Sha256
+        );
     }
 }

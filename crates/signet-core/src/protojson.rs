@@ -85,6 +85,41 @@ impl<'de> Deserialize<'de> for Uint32 {
     }
 }
 
+/// An enum field: protobuf-JSON writers use the value's name, readers must
+/// also accept its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enum {
+    /// The value's name (`SHA2_256`).
+    Name(String),
+    /// The value's number (`1`).
+    Number(i32),
+}
+
+impl Enum {
+    /// The name, looking numbers up in `names` (index = number).
+    pub fn name<'a>(&'a self, names: &[&'a str]) -> Option<&'a str> {
+        match self {
+            Self::Name(n) => Some(n),
+            Self::Number(i) => usize::try_from(*i).ok().and_then(|i| names.get(i).copied()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Enum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i32),
+            Text(String),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Number(n) => Self::Number(n),
+            Raw::Text(s) => Self::Name(s),
+        })
+    }
+}
+
 /// Reads a repeated or message field where `null` means empty/unset.
 pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where

@@ -338,31 +338,27 @@ struct RawService {
 #[derive(Deserialize)]
 struct RawServiceConfig {
     #[serde(default)]
-    selector: Option<String>,
+    selector: Option<protojson::Enum>,
     #[serde(default)]
     count: Option<Uint32>,
 }
 
 impl RawServiceConfig {
     fn read(self, field: &str) -> Result<Option<ServiceSelector>, TrustError> {
-        Ok(
-            match self
-                .selector
-                .as_deref()
-                .unwrap_or("SERVICE_SELECTOR_UNDEFINED")
-            {
-                "ALL" => Some(ServiceSelector::All),
-                "ANY" => Some(ServiceSelector::Any),
-                "EXACT" => Some(ServiceSelector::Exact(self.count.unwrap_or_default().0)),
-                "SERVICE_SELECTOR_UNDEFINED" => None,
-                other => {
-                    return Err(TrustError::malformed(
-                        WHAT,
-                        format!("{field}.selector {other:?} is not ALL, ANY or EXACT"),
-                    ));
-                }
-            },
-        )
+        const NAMES: [&str; 4] = ["SERVICE_SELECTOR_UNDEFINED", "ALL", "ANY", "EXACT"];
+        let selector = self.selector.as_ref().and_then(|s| s.name(&NAMES));
+        Ok(match selector.unwrap_or("SERVICE_SELECTOR_UNDEFINED") {
+            "ALL" => Some(ServiceSelector::All),
+            "ANY" => Some(ServiceSelector::Any),
+            "EXACT" => Some(ServiceSelector::Exact(self.count.unwrap_or_default().0)),
+            "SERVICE_SELECTOR_UNDEFINED" => None,
+            other => {
+                return Err(TrustError::malformed(
+                    WHAT,
+                    format!("{field}.selector {other:?} is not ALL, ANY or EXACT"),
+                ));
+            }
+        })
     }
 }
 
@@ -392,12 +388,12 @@ impl RawSigningConfig {
                             format!("{field}: a service has no url"),
                         ));
                     }
+                    // sigstore-go treats a missing window as unbounded.
                     let valid_for = s
                         .valid_for
-                        .ok_or_else(|| {
-                            TrustError::malformed(WHAT, format!("{field} {}: no validFor", s.url))
-                        })?
-                        .read(WHAT)?;
+                        .map(|v| v.read(WHAT))
+                        .transpose()?
+                        .unwrap_or_default();
                     Ok(Service {
                         url: s.url,
                         major_api_version: s.major_api_version.unwrap_or_default().0,

@@ -325,6 +325,23 @@ fn selectors_pick_one_per_operator_from_the_highest_version() {
 }
 
 #[test]
+fn enum_numbers_are_read_like_names() {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(public_good::TRUSTED_ROOT_JSON).unwrap();
+    doc["tlogs"][0]["hashAlgorithm"] = 1.into();
+    doc["tlogs"][0]["publicKey"]["keyDetails"] = 5.into();
+    let root = TrustedRoot::parse(doc.to_string().as_bytes()).unwrap();
+    assert_eq!(root, public_good::trusted_root().unwrap());
+    let mut sc: serde_json::Value =
+        serde_json::from_slice(public_good::SIGNING_CONFIG_JSON).unwrap();
+    sc["rekorTlogConfig"] = serde_json::json!({"selector": 3, "count": "1"});
+    sc["tsaUrls"][0].as_object_mut().unwrap().remove("validFor");
+    let sc = SigningConfig::parse(sc.to_string().as_bytes()).unwrap();
+    assert_eq!(sc.rekor_tlog_config, Some(ServiceSelector::Exact(1)));
+    assert_eq!(sc.tsa_urls[0].valid_for, TimeRange::default());
+}
+
+#[test]
 fn client_trust_config_round_trips() {
     let config = ClientTrustConfig {
         trusted_root: public_good::trusted_root().unwrap(),

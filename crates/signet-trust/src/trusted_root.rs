@@ -242,7 +242,7 @@ pub(crate) struct RawLog {
     #[serde(default)]
     base_url: String,
     #[serde(default)]
-    hash_algorithm: Option<String>,
+    hash_algorithm: Option<protojson::Enum>,
     #[serde(default)]
     public_key: Option<RawPublicKey>,
     #[serde(default)]
@@ -259,7 +259,7 @@ struct RawPublicKey {
     #[serde(default)]
     raw_bytes: Option<String>,
     #[serde(default)]
-    key_details: Option<String>,
+    key_details: Option<protojson::Enum>,
     #[serde(default)]
     valid_for: Option<RawTimeRange>,
 }
@@ -369,7 +369,12 @@ impl RawLog {
             format!("{kind} {}", self.base_url)
         };
         let fail = |reason: &str| TrustError::malformed(WHAT, format!("{name}: {reason}"));
-        let alg_name = self.hash_algorithm.unwrap_or_default();
+        let alg_name = self
+            .hash_algorithm
+            .as_ref()
+            .and_then(|a| a.name(&HashAlgorithm::PROTO_NAMES))
+            .unwrap_or_default()
+            .to_owned();
         let hash_algorithm = match HashAlgorithm::from_proto_name(&alg_name) {
             Some(HashAlgorithm::Sha2_256) => HashAlgorithm::Sha2_256,
             _ => return Err(fail(&format!("unsupported hash algorithm {alg_name:?}"))),
@@ -393,11 +398,11 @@ impl RawLog {
         if valid_for.start.is_none() {
             return Err(fail("missing public key validity period start time"));
         }
-        let details = PublicKeyDetails::from_proto_name(
-            key.key_details
-                .as_deref()
-                .unwrap_or("PUBLIC_KEY_DETAILS_UNSPECIFIED"),
-        );
+        let details = key
+            .key_details
+            .as_ref()
+            .map(PublicKeyDetails::from_proto)
+            .unwrap_or(PublicKeyDetails::Unspecified);
         let public_key = TrustedPublicKey::new(raw, details, Some(valid_for))
             .map_err(|e| fail(&e.to_string()))?;
         let checkpoint_key_id = match self.checkpoint_key_id.and_then(|l| l.key_id) {

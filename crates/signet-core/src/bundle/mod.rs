@@ -559,7 +559,7 @@ struct RawMessageSignature {
 #[derive(Deserialize)]
 struct RawDigest {
     #[serde(default)]
-    algorithm: Option<String>,
+    algorithm: Option<crate::protojson::Enum>,
     #[serde(default)]
     digest: Option<String>,
 }
@@ -569,7 +569,12 @@ impl RawMessageSignature {
         let md = self
             .message_digest
             .ok_or_else(|| FormatError::malformed(WHAT, "messageSignature has no messageDigest"))?;
-        let name = md.algorithm.unwrap_or_default();
+        let name = md
+            .algorithm
+            .as_ref()
+            .and_then(|a| a.name(&HashAlgorithm::PROTO_NAMES))
+            .unwrap_or_default()
+            .to_owned();
         let algorithm = HashAlgorithm::from_proto_name(&name).ok_or_else(|| {
             FormatError::malformed(
                 WHAT,

@@ -453,6 +453,18 @@ fn version_rules() {
         err.to_string().contains("kindVersion says dsse/0.0.1"),
         "{err}"
     );
+    // Enum numbers are read as names.
+    let numeric = base(BUNDLE_V01_MEDIA_TYPE, key, "")
+        .replace(r#""algorithm":"SHA2_256""#, r#""algorithm":1"#);
+    assert_eq!(
+        Bundle::parse(numeric.as_bytes())
+            .unwrap()
+            .message_signature()
+            .unwrap()
+            .message_digest
+            .algorithm(),
+        HashAlgorithm::Sha2_256
+    );
     // Too many entries.
     let many = vec![promise_only.as_str(); MAX_TLOG_ENTRIES + 1].join(",");
     let err = Bundle::parse(base(BUNDLE_V01_MEDIA_TYPE, key, &many).as_bytes()).unwrap_err();

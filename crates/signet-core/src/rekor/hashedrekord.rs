@@ -235,7 +235,7 @@ struct RawVerifierV002 {
     #[serde(default)]
     x509_certificate: Option<RawRawBytes>,
     #[serde(default)]
-    key_details: Option<String>,
+    key_details: Option<crate::protojson::Enum>,
 }
 
 #[derive(Deserialize)]
@@ -258,7 +258,7 @@ struct RawLoggedV002 {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawHashOutput {
     #[serde(default)]
-    algorithm: Option<String>,
+    algorithm: Option<crate::protojson::Enum>,
     #[serde(default)]
     digest: Option<String>,
 }
@@ -288,11 +288,11 @@ impl RawSignatureV002 {
                 ));
             }
         };
-        let key_details = PublicKeyDetails::from_proto_name(
-            v.key_details
-                .as_deref()
-                .unwrap_or(PublicKeyDetails::Unspecified.proto_name()),
-        );
+        let key_details = v
+            .key_details
+            .as_ref()
+            .map(PublicKeyDetails::from_proto)
+            .unwrap_or(PublicKeyDetails::Unspecified);
         Ok((signature, verifier, key_details))
     }
 }
@@ -355,7 +355,12 @@ impl HashedRekordV002 {
         let data = raw
             .data
             .ok_or_else(|| FormatError::malformed(WHAT, "missing data"))?;
-        let name = data.algorithm.unwrap_or_default();
+        let name = data
+            .algorithm
+            .as_ref()
+            .and_then(|a| a.name(&HashAlgorithm::PROTO_NAMES))
+            .unwrap_or_default()
+            .to_owned();
         let algorithm = HashAlgorithm::from_proto_name(&name).ok_or_else(|| {
             FormatError::malformed(
                 WHAT,
