@@ -155,11 +155,7 @@ impl Layer {
                         FormatError::malformed(WHAT, format!("chain annotation: {e}"))
                     })?);
                 }
-                if chain.len() == 1 {
-                    VerificationMaterial::Certificate(chain.remove(0))
-                } else {
-                    VerificationMaterial::CertificateChain(chain)
-                }
+                VerificationMaterial::CertificateDer { chain }
             }
             None => VerificationMaterial::PublicKey { hint: None },
         };

@@ -97,12 +97,15 @@ pub enum VerificationMaterial {
         /// The key hint, if the bundle carries one.
         hint: Option<String>,
     },
-    /// One DER certificate, the leaf (v0.3 bundles).
-    Certificate(Vec<u8>),
-    /// DER certificates, leaf first (v0.1/v0.2 bundles, and legacy layers
-    /// with a `chain` annotation). May include a root as read; a verifier
-    /// decides whether that is acceptable.
-    CertificateChain(Vec<Vec<u8>>),
+    /// DER certificates, leaf first: the `certificate` of a v0.3 bundle (a
+    /// chain of one), the `x509CertificateChain` of a v0.1/v0.2 bundle, or a
+    /// legacy layer's `certificate` and `chain` annotations. May include a
+    /// root as read; a verifier decides whether that is acceptable. Writing
+    /// picks the shape from the bundle's version.
+    CertificateDer {
+        /// Leaf first.
+        chain: Vec<Vec<u8>>,
+    },
 }
 
 impl VerificationMaterial {
@@ -110,8 +113,7 @@ impl VerificationMaterial {
     pub fn leaf_certificate(&self) -> Option<&[u8]> {
         match self {
             Self::PublicKey { .. } => None,
-            Self::Certificate(der) => Some(der),
-            Self::CertificateChain(chain) => chain.first().map(Vec::as_slice),
+            Self::CertificateDer { chain } => chain.first().map(Vec::as_slice),
         }
     }
 
@@ -119,8 +121,7 @@ impl VerificationMaterial {
     pub fn certificates(&self) -> &[Vec<u8>] {
         match self {
             Self::PublicKey { .. } => &[],
-            Self::Certificate(der) => std::slice::from_ref(der),
-            Self::CertificateChain(chain) => chain,
+            Self::CertificateDer { chain } => chain,
         }
     }
 }
@@ -467,9 +468,9 @@ impl RawMaterial {
             });
         }
         if let Some(cert) = &self.certificate {
-            return Ok(VerificationMaterial::Certificate(
-                cert.der("certificate.rawBytes")?,
-            ));
+            return Ok(VerificationMaterial::CertificateDer {
+                chain: vec![cert.der("certificate.rawBytes")?],
+            });
         }
         if let Some(chain) = &self.x509_certificate_chain {
             if version >= BundleVersion::V0_3 {
@@ -495,7 +496,7 @@ impl RawMaterial {
                 .iter()
                 .map(|c| c.der("x509CertificateChain.certificates.rawBytes"))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(VerificationMaterial::CertificateChain(chain));
+            return Ok(VerificationMaterial::CertificateDer { chain });
         }
         Err(FormatError::malformed(
             WHAT,

@@ -344,7 +344,7 @@ fn npm_provenance_bundles_cover_the_published_tarballs() {
         assert_eq!(subject.digest["sha512"], sha512);
         assert!(matches!(
             bundle.verification_material,
-            VerificationMaterial::CertificateChain(_)
+            VerificationMaterial::CertificateDer { .. }
         ));
     }
 }
@@ -367,18 +367,21 @@ fn a_self_signed_leaf_is_kept_and_a_root_after_it_dropped() {
     assert!(is_self_signed(&root));
     let mut b = Bundle::for_key_signature(Digest::sha256_of(b"x"), vec![1], String::new());
     b.media_type = BUNDLE_V02_MEDIA_TYPE.into();
-    b.verification_material =
-        VerificationMaterial::CertificateChain(vec![root.clone(), root.clone()]);
+    b.verification_material = VerificationMaterial::CertificateDer {
+        chain: vec![root.clone(), root.clone()],
+    };
     let back = Bundle::parse(b.to_json().as_bytes()).unwrap();
     assert_eq!(
         back.verification_material,
-        VerificationMaterial::CertificateChain(vec![root.clone()])
+        VerificationMaterial::CertificateDer {
+            chain: vec![root.clone()]
+        }
     );
     b.media_type = BUNDLE_V03_MEDIA_TYPE.into();
     let back = Bundle::parse(b.to_json().as_bytes()).unwrap();
     assert_eq!(
         back.verification_material,
-        VerificationMaterial::Certificate(root)
+        VerificationMaterial::CertificateDer { chain: vec![root] }
     );
 }
 
@@ -581,7 +584,7 @@ fn legacy_rekord_layer_from_the_public_instance() {
     );
     assert!(matches!(
         bundle.verification_material,
-        VerificationMaterial::Certificate(_)
+        VerificationMaterial::CertificateDer { chain } if chain.len() == 1
     ));
     // The annotation is reproduced byte for byte from the entry.
     let text = &layer.annotations[REKOR_BUNDLE_ANNOTATION];
