@@ -12,6 +12,8 @@
 //!   turned into a [`TrustedRoot`].
 //! - [`public_good`]: the public-good instance's files, shipped in the
 //!   binary (refreshing them over TUF lives elsewhere).
+//! - [`resolve_trusted_root`]: cosign's order of precedence, offline:
+//!   `--trusted-root`, then `SIGSTORE_*`, then the shipped snapshot.
 //!
 //! The checks that use this material (chains, SCTs, SETs, checkpoints,
 //! timestamps) live in the verifier; this crate only reads, builds and
@@ -34,6 +36,7 @@ mod error;
 mod material;
 pub mod public_good;
 mod signing_config;
+mod source;
 mod time;
 mod trusted_root;
 
@@ -48,6 +51,7 @@ pub use signing_config::{
     SIGNING_CONFIG_MEDIA_TYPE, Service, ServiceSelector, SigningConfig, select_service,
     select_services,
 };
+pub use source::{TRUST_DOCUMENT, TrustSource, resolve_trusted_root};
 pub use time::TimeRange;
 pub use trusted_root::{
     CertificateAuthority, DistinguishedName, MAX_TRUST_DOCUMENT_BYTES, TRUSTED_ROOT_MEDIA_TYPE,

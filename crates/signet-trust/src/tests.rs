@@ -498,6 +498,39 @@ fn cosign_environment_overrides_become_a_trusted_root() {
     }
 }
 
+#[test]
+fn trusted_root_sources_follow_cosigns_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trusted_root.json");
+    std::fs::write(&file, public_good::TRUSTED_ROOT_JSON).unwrap();
+    let public = public_good::trusted_root().unwrap();
+    let rekor_pem = dir.path().join("rekor.pub");
+    std::fs::write(
+        &rekor_pem,
+        pem("PUBLIC KEY", public.tlogs[0].public_key.raw_bytes()),
+    )
+    .unwrap();
+    let env =
+        |k: &str| (k == SIGSTORE_REKOR_PUBLIC_KEY).then(|| rekor_pem.clone().into_os_string());
+
+    let (root, source) = resolve_trusted_root(Some(&file), env).unwrap();
+    assert_eq!(
+        (root, source),
+        (public.clone(), TrustSource::File(file.clone()))
+    );
+    let (root, source) = resolve_trusted_root(None, env).unwrap();
+    assert_eq!(source, TrustSource::Environment);
+    assert_eq!(root.tlogs.len(), 1);
+    let (root, source) = resolve_trusted_root(None, |_| None).unwrap();
+    assert_eq!((root, source), (public, TrustSource::PublicGoodSnapshot));
+    let err = resolve_trusted_root(Some(&dir.path().join("missing.json")), |_| None).unwrap_err();
+    assert!(err.to_string().starts_with("trusted root: "), "{err}");
+    assert_eq!(
+        TrustSource::PublicGoodSnapshot.to_string(),
+        "the shipped public-good trusted root"
+    );
+}
+
 proptest! {
     #[test]
     fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
