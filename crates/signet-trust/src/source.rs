@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 
 use signet_core::limits::{InputLimit, read_file};
 
+use crate::client_config::ClientTrustConfig;
 use crate::cosign_env::CosignTrustOverrides;
 use crate::error::TrustError;
 use crate::public_good;
+use crate::signing_config::SigningConfig;
 use crate::trusted_root::{MAX_TRUST_DOCUMENT_BYTES, TrustedRoot};
 
 /// Where a trusted root came from, for messages and results.
@@ -39,14 +41,31 @@ impl std::fmt::Display for TrustSource {
 pub const TRUST_DOCUMENT: InputLimit =
     InputLimit::new("a trust document", MAX_TRUST_DOCUMENT_BYTES);
 
+fn read_document(what: &str, path: &Path) -> Result<Vec<u8>, TrustError> {
+    read_file(path, TRUST_DOCUMENT).map_err(|source| TrustError::Read {
+        what: what.into(),
+        source,
+    })
+}
+
 impl TrustedRoot {
     /// Reads a `trusted_root.json` file, capped while reading.
     pub fn load(path: &Path) -> Result<Self, TrustError> {
-        let bytes = read_file(path, TRUST_DOCUMENT).map_err(|source| TrustError::Read {
-            what: "trusted root".into(),
-            source,
-        })?;
-        Self::parse(&bytes)
+        Self::parse(&read_document("trusted root", path)?)
+    }
+}
+
+impl SigningConfig {
+    /// Reads a signing config file (`--signing-config`), capped while reading.
+    pub fn load(path: &Path) -> Result<Self, TrustError> {
+        Self::parse(&read_document("signing config", path)?)
+    }
+}
+
+impl ClientTrustConfig {
+    /// Reads a client trust config file (`--trust-config`), capped while reading.
+    pub fn load(path: &Path) -> Result<Self, TrustError> {
+        Self::parse(&read_document("client trust config", path)?)
     }
 }
 
