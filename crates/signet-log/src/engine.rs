@@ -424,7 +424,12 @@ async fn run_sequencer(
             .map(|e| signet_tlog::leaf_hash(&e.data))
             .collect();
         match sequence(&shared, &signer, entries).await {
-            Ok(done) => answer(&reader, done, replies, leaves),
+            // Proofs and replies are computed off the sequencer's path, so the
+            // next step starts as soon as this one committed.
+            Ok(done) => {
+                let reader = reader.clone();
+                tokio::spawn(async move { answer(&reader, done, replies, leaves) });
+            }
             Err(e) => {
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));

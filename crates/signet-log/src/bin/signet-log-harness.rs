@@ -68,6 +68,12 @@ enum Command {
         /// Sign checkpoints with ECDSA P-256 (as a Rekor v1 log) instead of Ed25519.
         #[arg(long)]
         ecdsa: bool,
+        /// Offered load in appends per second over all clients (0: each
+        /// client appends again as soon as it is acknowledged). Latency is
+        /// measured from each append's scheduled time, so a stalled log
+        /// cannot hide its queueing delay.
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
     },
 }
 
@@ -180,6 +186,7 @@ async fn bench(
     seconds: f64,
     entry_bytes: usize,
     ecdsa: bool,
+    rate: f64,
 ) -> Result<(), String> {
     let log = open_log(store, ecdsa, false).await?;
     let start_size = log.latest().await.map_err(|e| e.to_string())?.size;
@@ -188,13 +195,25 @@ async fn bench(
     let mut tasks = Vec::new();
     for client in 0..clients {
         let log = log.clone();
+        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 / rate));
+        // Spread the clients' schedules over one interval.
+        let offset = interval.map(|i| i.mul_f64(client as f64 / clients as f64));
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut seq = 0u64;
+            let mut next = Instant::now() + offset.unwrap_or_default();
             while Instant::now() < deadline {
                 let mut data = format!("bench/{}/{client}/{seq}/", std::process::id()).into_bytes();
                 data.resize(entry_bytes.max(data.len()), b'x');
-                let t = Instant::now();
+                let t = match interval {
+                    Some(i) => {
+                        tokio::time::sleep_until(next.into()).await;
+                        let scheduled = next;
+                        next += i;
+                        scheduled
+                    }
+                    None => Instant::now(),
+                };
                 if log.append(PendingEntry::new(data)).await.is_err() {
                     return Err(());
                 }
@@ -220,7 +239,7 @@ async fn bench(
     };
     let end_size = log.latest().await.map_err(|e| e.to_string())?.size;
     print_line(&format!(
-        "{{\"clients\":{clients},\"seconds\":{elapsed:.2},\"appends\":{},\"appends_per_second\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"failed_clients\":{failed},\"entry_bytes\":{entry_bytes},\"tree_growth\":{}}}\n",
+        "{{\"clients\":{clients},\"offered_rate\":{rate},\"seconds\":{elapsed:.2},\"appends\":{},\"appends_per_second\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"failed_clients\":{failed},\"entry_bytes\":{entry_bytes},\"tree_growth\":{}}}\n",
         all.len(),
         all.len() as f64 / elapsed,
         pct(0.50),
@@ -259,7 +278,8 @@ fn main() {
                 seconds,
                 entry_bytes,
                 ecdsa,
-            } => bench(&store, clients, seconds, entry_bytes, ecdsa).await,
+                rate,
+            } => bench(&store, clients, seconds, entry_bytes, ecdsa, rate).await,
         }
     });
     if let Err(e) = result {
