@@ -263,3 +263,80 @@ impl RekorV1CheckpointVerifier {
         Ok(SignedCheckpoint { checkpoint, note })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::note::KeyName;
+    use crate::note_keys::NoteSignerKey;
+    use proptest::prelude::*;
+    use signet_core::keys::PrivateKey;
+
+    fn ed25519(seed: u8) -> PrivateKey {
+        PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+    }
+
+    #[test]
+    fn sign_and_verify_both_forms() {
+        let cp = Checkpoint::new("log.example/a", 5, crate::leaf_hash(b"r"))
+            .unwrap()
+            .with_extension("Timestamp: 1")
+            .unwrap();
+        let signer =
+            NoteSignerKey::new(KeyName::new("log.example/a").unwrap(), ed25519(1)).unwrap();
+        let note = cp.sign(&[&signer]).unwrap();
+        let verifier =
+            CheckpointVerifier::for_log_key("log.example/a", ed25519(1).public_key()).unwrap();
+        let signed = verifier.verify(&note).unwrap();
+        assert_eq!(signed.checkpoint, cp);
+        // A signature by a key of the same name but another key fails to match.
+        let other =
+            CheckpointVerifier::for_log_key("log.example/a", ed25519(2).public_key()).unwrap();
+        assert!(matches!(
+            other.verify(&note),
+            Err(TlogError::NoTrustedSignature { .. })
+        ));
+
+        // Rekor v1 form: host name on the signature line, SPKI key ID.
+        let origin = RekorV1Origin {
+            hostname: "rekor.local".into(),
+            tree_id: 42,
+        };
+        let v1 = Checkpoint::new(origin.to_origin(), 3, crate::leaf_hash(b"x")).unwrap();
+        let key = PrivateKey::generate_p256().unwrap();
+        let public = key.public_key();
+        let v1_signer = NoteSignerKey::rekor_v1(KeyName::new("rekor.local").unwrap(), key).unwrap();
+        let note = v1.sign(&[&v1_signer]).unwrap();
+        let signed = RekorV1CheckpointVerifier::new(public)
+            .unwrap()
+            .verify(&note)
+            .unwrap();
+        assert_eq!(signed.checkpoint.origin(), "rekor.local - 42");
+        let ed_v1 =
+            NoteSignerKey::rekor_v1(KeyName::new("rekor.local").unwrap(), ed25519(3)).unwrap();
+        let note = v1.sign(&[&ed_v1]).unwrap();
+        RekorV1CheckpointVerifier::new(ed25519(3).public_key())
+            .unwrap()
+            .verify(&note)
+            .unwrap();
+        assert!(RekorV1Origin::parse("rekor.local").is_none());
+        assert!(RekorV1Origin::parse(" - 1").is_none());
+        assert!(RekorV1Origin::parse("a - 1x").is_none());
+        assert!(Checkpoint::new("two\nlines", 1, crate::empty_root()).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn checkpoint_parsers_never_panic(text in "[a-z0-9 \n+/=-]{0,120}", bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Checkpoint::from_text(&text);
+            let _ = RekorV1Origin::parse(&text);
+            let verifier = CheckpointVerifier::for_log_key("o", ed25519(1).public_key()).unwrap();
+            let _ = verifier.verify(&bytes);
+            let _ = verifier.verify(text.as_bytes());
+            let _ = RekorV1CheckpointVerifier::new(ed25519(1).public_key()).unwrap().verify(&bytes);
+            if let Ok(cp) = Checkpoint::from_text(&text) {
+                prop_assert_eq!(cp.to_text(), text);
+            }
+        }
+    }
+}
