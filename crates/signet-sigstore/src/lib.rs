@@ -6,6 +6,9 @@
 //!   cosign's filesystem provider.
 //! - [`fulcio`]: a code-signing certificate for an ephemeral key, checked
 //!   against the trusted Fulcio CAs and CT logs before it is used.
+//! - [`rekor`]: transparency-log entries in Rekor v1 (hashedrekord and dsse
+//!   0.0.1) and Rekor v2 (hashedrekord 0.0.2), each answer checked (log key,
+//!   SET, inclusion proof, checkpoint, body) before it is kept.
 //! - [`tsa`]: RFC 3161 timestamps over a signature, verified against the
 //!   trusted TSA chains.
 //! - [`tuf`]: refreshing the public-good trusted root over TUF, on request
@@ -21,6 +24,7 @@ pub mod error;
 pub mod fulcio;
 mod http;
 pub mod oidc;
+pub mod rekor;
 pub mod tsa;
 pub mod tuf;
 

@@ -243,7 +243,10 @@ impl std::fmt::Debug for TokenEnvironment {
         f.debug_struct("TokenEnvironment")
             .field("sigstore_id_token", &self.sigstore_id_token.is_some())
             .field("actions_request_url", &self.actions_request_url)
-            .field("actions_request_token", &self.actions_request_token.is_some())
+            .field(
+                "actions_request_token",
+                &self.actions_request_token.is_some(),
+            )
             .field("filesystem_token_path", &self.filesystem_token_path)
             .finish()
     }
@@ -287,7 +290,9 @@ pub async fn find_token(
     if options.provider.is_none() {
         match &env.sigstore_id_token {
             Some(t) => return IdentityToken::parse(t, SIGSTORE_ID_TOKEN_VAR),
-            None => tried.push(format!("--identity-token (not given), {SIGSTORE_ID_TOKEN_VAR} (not set)")),
+            None => tried.push(format!(
+                "--identity-token (not given), {SIGSTORE_ID_TOKEN_VAR} (not set)"
+            )),
         }
     }
     if options.disable_ambient {
@@ -445,7 +450,9 @@ mod tests {
 
     #[test]
     fn claims_are_read() {
-        let t = jwt(&serde_json::json!({"iss":"https://i","sub":"s","email":"a@b","aud":["sigstore"],"exp":5}));
+        let t = jwt(
+            &serde_json::json!({"iss":"https://i","sub":"s","email":"a@b","aud":["sigstore"],"exp":5}),
+        );
         let token = IdentityToken::parse(&t, "test").unwrap();
         assert_eq!(token.challenge(), "a@b");
         assert_eq!(token.claims().audience, ["sigstore"]);
@@ -489,7 +496,10 @@ mod tests {
         let from_file = token_from_flag(file.to_str().unwrap()).unwrap();
         assert_eq!(from_file.as_str(), t);
         let missing = token_from_flag("/no/such/token").unwrap_err().to_string();
-        assert!(missing.contains("neither a JWT nor an existing file"), "{missing}");
+        assert!(
+            missing.contains("neither a JWT nor an existing file"),
+            "{missing}"
+        );
     }
 
     #[tokio::test]
@@ -513,7 +523,10 @@ mod tests {
             disable_ambient: true,
             ..Default::default()
         };
-        let e = find_token(&disabled, &env, &http).await.unwrap_err().to_string();
+        let e = find_token(&disabled, &env, &http)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ambient CI providers (disabled)"), "{e}");
     }
 }

@@ -90,7 +90,13 @@ impl TimestampClient {
             .body(der);
         let reply = self
             .http
-            .send(SERVICE, url, http_request, MAX_TIMESTAMP_RESPONSE_BYTES, &[])
+            .send(
+                SERVICE,
+                url,
+                http_request,
+                MAX_TIMESTAMP_RESPONSE_BYTES,
+                &[],
+            )
             .await?;
         let verified = verify_timestamp_response(
             &reply.body,
@@ -206,7 +212,10 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_is_quoted() {
         let e = stamp(Mode::Refuse).await.unwrap_err().to_string();
-        assert!(e.ends_with("/api/v1/timestamp: HTTP 400, bad request"), "{e}");
+        assert!(
+            e.ends_with("/api/v1/timestamp: HTTP 400, bad request"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

@@ -86,11 +86,7 @@ struct State {
 impl TufConfig {
     /// A configuration for `mirror`, starting from `initial_root`, caching
     /// in `cache_dir`.
-    pub fn new(
-        mirror: &str,
-        initial_root: Vec<u8>,
-        cache_dir: PathBuf,
-    ) -> Result<Self, TufError> {
+    pub fn new(mirror: &str, initial_root: Vec<u8>, cache_dir: PathBuf) -> Result<Self, TufError> {
         let mut mirror = Url::parse(mirror.trim())
             .map_err(|e| TufError::Config(format!("mirror URL {mirror:?}: {e}")))?;
         if !matches!(mirror.scheme(), "http" | "https" | "file") {
@@ -118,7 +114,13 @@ impl TufConfig {
             .host_str()
             .unwrap_or("local")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let hash = sha2::Sha256::digest(self.mirror.as_str().as_bytes());
         self.cache_dir
@@ -231,9 +233,7 @@ impl TufConfig {
         // the targets it describes.
         write_atomic(&self.targets_dir().join(TRUSTED_ROOT_TARGET), &trusted_root)?;
         match &signing_config {
-            Some(config) => {
-                write_atomic(&self.targets_dir().join(SIGNING_CONFIG_TARGET), config)?
-            }
+            Some(config) => write_atomic(&self.targets_dir().join(SIGNING_CONFIG_TARGET), config)?,
             None => remove_if_present(&self.targets_dir().join(SIGNING_CONFIG_TARGET))?,
         }
         let state_json = serde_json::to_vec_pretty(&state).map_err(|e| TufError::Cache {
@@ -338,7 +338,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TufError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(path, &e))?;
     tmp.write_all(bytes).map_err(|e| cache_error(path, &e))?;
-    tmp.as_file().sync_all().map_err(|e| cache_error(path, &e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| cache_error(path, &e))?;
     tmp.persist(path).map_err(|e| cache_error(path, &e.error))?;
     Ok(())
 }

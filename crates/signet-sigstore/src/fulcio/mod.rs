@@ -66,12 +66,7 @@ impl SigningCertificate {
     /// bundle or signature annotation may carry.
     pub fn chain_without_root(&self) -> Vec<Certificate> {
         std::iter::once(self.leaf.clone())
-            .chain(
-                self.chain
-                    .iter()
-                    .filter(|c| !c.is_self_issued())
-                    .cloned(),
-            )
+            .chain(self.chain.iter().filter(|c| !c.is_self_issued()).cloned())
             .collect()
     }
 }
@@ -161,12 +156,12 @@ impl FulcioClient {
         key: &PrivateKey,
     ) -> Result<SigningCertificate, ServiceError> {
         let url = endpoint(&self.base, "/api/v2/signingCert");
-        let proof = key
-            .sign(token.challenge().as_bytes())
-            .map_err(|e| ServiceError::Unsupported {
-                service: SERVICE,
-                reason: format!("proof of possession: {e}"),
-            })?;
+        let proof =
+            key.sign(token.challenge().as_bytes())
+                .map_err(|e| ServiceError::Unsupported {
+                    service: SERVICE,
+                    reason: format!("proof of possession: {e}"),
+                })?;
         let public = key.public_key();
         let body = SigningCertRequest {
             credentials: Credentials {
@@ -225,22 +220,14 @@ impl FulcioClient {
         if leaf.public_key_der() != our_key {
             return Err(untrusted(
                 "certificate key",
-                format!(
-                    "{} does not carry the key that was sent",
-                    leaf.describe()
-                ),
+                format!("{} does not carry the key that was sent", leaf.describe()),
             ));
         }
         // The leaf is checked at the moment the CA says it issued it; the
         // log's integrated time is what verifiers will use later.
         let at: SystemTime = leaf.not_before();
-        let verified = verify_chain(
-            &leaf,
-            &self.trust.authorities,
-            at,
-            KeyPurpose::CodeSigning,
-        )
-        .map_err(|e| untrusted("certificate chain", e.to_string()))?;
+        let verified = verify_chain(&leaf, &self.trust.authorities, at, KeyPurpose::CodeSigning)
+            .map_err(|e| untrusted("certificate chain", e.to_string()))?;
         if self.trust.require_sct {
             let issuer = verified
                 .issuer()

@@ -53,7 +53,11 @@ async fn signing_cert(
     let key = PublicKey::from_pem(pem.as_bytes()).unwrap();
     // The proof of possession signs the token's email.
     let proof = base64::engine::general_purpose::STANDARD
-        .decode(request["publicKeyRequest"]["proofOfPossession"].as_str().unwrap())
+        .decode(
+            request["publicKeyRequest"]["proofOfPossession"]
+                .as_str()
+                .unwrap(),
+        )
         .unwrap();
     key.verify(b"dev@example.test", &proof).unwrap();
     let spki = match s.mode {
@@ -133,7 +137,8 @@ fn token() -> IdentityToken {
 async fn request(mode: Mode) -> (Result<SigningCertificate, ServiceError>, Shared, PrivateKey) {
     let (url, script) = start(mode).await;
     let trust = script.lock().unwrap().fulcio.trust();
-    let client = FulcioClient::new(HttpClient::new(&Default::default()).unwrap(), &url, trust).unwrap();
+    let client =
+        FulcioClient::new(HttpClient::new(&Default::default()).unwrap(), &url, trust).unwrap();
     let key = PrivateKey::generate_p256().unwrap();
     let result = client.request_certificate(&token(), &key).await;
     (result, script, key)
@@ -159,7 +164,10 @@ async fn an_embedded_sct_certificate_is_checked_and_returned() {
         token().as_str()
     );
     assert_eq!(s.bearer, [format!("Bearer {}", token().as_str())]);
-    assert_eq!(s.seen[0]["publicKeyRequest"]["publicKey"]["algorithm"], "ECDSA");
+    assert_eq!(
+        s.seen[0]["publicKeyRequest"]["publicKey"]["algorithm"],
+        "ECDSA"
+    );
 }
 
 #[tokio::test]

@@ -150,7 +150,11 @@ impl TestRepo {
         let signed = editor.sign(&keys).await.unwrap();
         signed.write(self.mirror_dir()).await.unwrap();
         signed
-            .copy_targets(&staging, self.mirror_dir().join("targets"), tough::editor::signed::PathExists::Replace)
+            .copy_targets(
+                &staging,
+                self.mirror_dir().join("targets"),
+                tough::editor::signed::PathExists::Replace,
+            )
             .await
             .unwrap();
     }
@@ -169,9 +173,7 @@ async fn serve_dir(dir: PathBuf) -> String {
             Err(_) => (StatusCode::NOT_FOUND, Vec::new()),
         }
     }
-    let router = Router::new()
-        .route("/{*path}", get(file))
-        .with_state(dir);
+    let router = Router::new().route("/{*path}", get(file)).with_state(dir);
     serve(router).await
 }
 
@@ -234,7 +236,10 @@ async fn a_refresh_fetches_verified_targets_and_caches_them() {
     assert!(config.cached().unwrap().is_none());
     let fresh = config.refresh().await.unwrap();
     assert_eq!(fresh.trusted_root, b"{\"v\":1}");
-    assert_eq!(fresh.signing_config.as_deref(), Some(&b"{\"config\":1}"[..]));
+    assert_eq!(
+        fresh.signing_config.as_deref(),
+        Some(&b"{\"config\":1}"[..])
+    );
     assert!(!fresh.is_stale(SystemTime::now()));
     assert!(fresh.is_stale(SystemTime::now() + Duration::from_secs(8 * 86_400)));
 
@@ -269,7 +274,12 @@ async fn a_rotated_root_is_followed_and_remembered() {
     ];
     let root_v2_path = f.repo.write_root(root_v2, &signers).await;
     f.repo
-        .publish(&root_v2_path, &[("trusted_root.json", b"{\"v\":3}")], &new_key, 7)
+        .publish(
+            &root_v2_path,
+            &[("trusted_root.json", b"{\"v\":3}")],
+            &new_key,
+            7,
+        )
         .await;
     // The client still starts from root v1 (the cached one).
     let got = f.config().refresh().await.unwrap();
@@ -295,7 +305,10 @@ async fn a_tampered_target_is_refused_and_the_cache_kept() {
     }
     let e = config.refresh().await.unwrap_err().to_string();
     assert!(
-        e.starts_with(&format!("TUF repository {}/: target trusted_root.json", f.url)),
+        e.starts_with(&format!(
+            "TUF repository {}/: target trusted_root.json",
+            f.url
+        )),
         "{e}"
     );
     assert_eq!(config.cached().unwrap().unwrap().trusted_root, b"{\"v\":1}");
@@ -344,12 +357,7 @@ async fn an_unreachable_mirror_is_named() {
     let url = format!("http://{}/", listener.local_addr().unwrap());
     drop(listener);
     let cache = tempfile::tempdir().unwrap();
-    let config = TufConfig::new(
-        &url,
-        signet_test_root(),
-        cache.path().to_owned(),
-    )
-    .unwrap();
+    let config = TufConfig::new(&url, signet_test_root(), cache.path().to_owned()).unwrap();
     let e = config.refresh().await.unwrap_err().to_string();
     assert!(e.starts_with(&format!("TUF repository {url}:")), "{e}");
 }
@@ -370,6 +378,8 @@ fn mirror_urls_are_checked_and_get_their_own_directory() {
             .to_string_lossy()
             .starts_with("/cache/tuf.example-")
     );
-    let e = TufConfig::new("ftp://x", Vec::new(), cache).unwrap_err().to_string();
+    let e = TufConfig::new("ftp://x", Vec::new(), cache)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not http, https or file"), "{e}");
 }
