@@ -1,7 +1,9 @@
 //! Errors, one enum per concept and split by blame: a Sigstore service that
 //! cannot be reached, refuses, answers nonsense or answers with something
 //! that does not verify ([`ServiceError`]); an identity token that cannot be
-//! found or read ([`TokenError`]); a TUF refresh that fails ([`TufError`]).
+//! found or read ([`TokenError`]); a TUF refresh that fails ([`TufError`]);
+//! and, over all of them, a keyless signature that cannot be made
+//! ([`SigningError`]).
 //!
 //! Every service message names the service and the URL it called, and quotes
 //! the server's own message when there is one, so that a failed keyless
@@ -179,6 +181,36 @@ pub enum TufError {
     /// cannot be read).
     #[error("TUF: {0}")]
     Config(String),
+}
+
+/// Signing with Sigstore services failed: the token, a service, the trust
+/// material, or settings that cannot work together.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// No usable identity token.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A service failed or answered with something that does not verify.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// Refreshing the trusted root failed.
+    #[error(transparent)]
+    Tuf(#[from] TufError),
+    /// The trust material cannot be used.
+    #[error("trust material: {0}")]
+    Trust(String),
+    /// The settings cannot work together (conflicting flags, a Rekor v2 log
+    /// without a timestamp authority). The caller is to blame.
+    #[error("{0}")]
+    Config(String),
+    /// The signing key failed.
+    #[error("signing key: {0}")]
+    Key(#[from] signet_core::KeyError),
+    /// The services' times do not fit the certificate's lifetime, so the
+    /// signature could never verify.
+    #[error("signing time: {0}")]
+    Timing(String),
 }
 
 /// The error and its causes on one line, without repeats.

@@ -14,6 +14,14 @@
 //! - [`tuf`]: refreshing the public-good trusted root over TUF, on request
 //!   or when the cached copy is stale, into the user's cache directory.
 //!
+//! - [`services`]: which services a signature uses (flags, a signing config
+//!   and its selection rules, or the public-good default).
+//! - [`trust`]: the trusted root and default signing config (`--trusted-root`,
+//!   `SIGSTORE_*`, the TUF cache, the shipped snapshot), as the checks need it.
+//! - [`signing`]: an ephemeral key certified by Fulcio ([`signing::KeylessSigner`]),
+//!   timestamps and log entries for a signature ([`signing::Recorder`]), and
+//!   what is stored: a v0.3 bundle or cosign's `.sig` layer annotations.
+//!
 //! Every client shares one [`HttpClient`] (rustls, timeouts, capped reads)
 //! and fails with a [`ServiceError`] naming the service, the URL it called
 //! and the server's own message.
@@ -25,10 +33,13 @@ pub mod fulcio;
 mod http;
 pub mod oidc;
 pub mod rekor;
+pub mod services;
+pub mod signing;
+pub mod trust;
 pub mod tsa;
 pub mod tuf;
 
-pub use error::{ServiceError, TokenError, TufError};
+pub use error::{ServiceError, SigningError, TokenError, TufError};
 pub use http::{ClientOptions, HttpClient};
 
 #[cfg(test)]

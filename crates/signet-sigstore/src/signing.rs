@@ -1,0 +1,360 @@
+//! Making a Sigstore signature from the pieces: an ephemeral key certified
+//! by Fulcio (or a key the user holds), RFC 3161 timestamps over the
+//! signature, and transparency-log entries, checked and turned into what is
+//! stored: a v0.3 bundle, or cosign's legacy `.sig` layer annotations.
+//!
+//! ```text
+//! token ──► KeylessSigner::new ──► ephemeral P-256 key (memory only)
+//!                                   + Fulcio certificate (chain, SCT checked)
+//! payload ──► Signer::sign ──► signature
+//! signature ──► Recorder::record ──► timestamps (TSA), then log entries
+//!               (Rekor v1 hashedrekord 0.0.1 / Rekor v2 hashedrekord 0.0.2)
+//! ──► message_bundle (v0.3) / legacy_annotations (.sig layer)
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use signet_core::Digest;
+use signet_core::bundle::{
+    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, MessageSignature, RekorBundle,
+    TransparencyLogEntry, VerificationMaterial, rfc3161_annotation,
+};
+use signet_core::hash::HashOutput;
+use signet_core::keys::{BoxFuture, PrivateKey, PublicKey, Signer};
+use signet_core::rekor::V002Verifier;
+use signet_core::signature_manifest::{
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, RFC3161_ANNOTATION,
+};
+use signet_core::{Artifact, KeyError};
+use signet_pki::certificate::{Certificate, chain_to_pem};
+use signet_trust::key_details_of;
+
+use crate::error::SigningError;
+use crate::fulcio::{FulcioClient, SigningCertificate};
+use crate::oidc::IdentityToken;
+use crate::rekor::{Proposal, RekorClient};
+use crate::tsa::{SignedTimestamp, TimestampClient};
+
+/// An ephemeral P-256 key certified by Fulcio for one identity. The private
+/// key exists only in this value's memory (and is wiped when it drops); it
+/// is never written anywhere.
+pub struct KeylessSigner {
+    key: PrivateKey,
+    public: PublicKey,
+    certificate: SigningCertificate,
+}
+
+impl std::fmt::Debug for KeylessSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeylessSigner")
+            .field("certificate", &self.certificate.leaf.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeylessSigner {
+    /// Makes a key and has Fulcio certify it for `token`'s identity.
+    pub async fn new(fulcio: &FulcioClient, token: &IdentityToken) -> Result<Self, SigningError> {
+        token.check_not_expired(SystemTime::now())?;
+        let key = PrivateKey::generate_p256()?;
+        let certificate = fulcio.request_certificate(token, &key).await?;
+        Ok(Self {
+            public: key.public_key(),
+            key,
+            certificate,
+        })
+    }
+
+    /// The certificate and its chain.
+    pub fn certificate(&self) -> &SigningCertificate {
+        &self.certificate
+    }
+
+    /// The identity the certificate names (its SAN), for messages.
+    pub fn identity(&self) -> String {
+        self.certificate
+            .identity
+            .identity()
+            .map(|san| san.value().to_owned())
+            .unwrap_or_else(|| "an unknown identity".into())
+    }
+}
+
+impl Signer for KeylessSigner {
+    fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    fn sign<'a>(&'a self, message: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, KeyError>> {
+        Box::pin(async move { self.key.sign(message) })
+    }
+
+    fn sign_artifact<'a>(
+        &'a self,
+        artifact: &'a Artifact,
+    ) -> BoxFuture<'a, Result<Vec<u8>, KeyError>> {
+        Box::pin(async move { self.key.sign_artifact(artifact) })
+    }
+
+    fn describe(&self) -> String {
+        format!("an ephemeral key certified for {}", self.identity())
+    }
+}
+
+/// What vouches for a signature's key: a Fulcio certificate, or a public
+/// key the verifier holds.
+#[derive(Debug, Clone)]
+pub enum SignerMaterial {
+    /// A keyless signature.
+    Certificate(Box<SigningCertificate>),
+    /// A signature by a key pair.
+    PublicKey(PublicKey),
+}
+
+impl SignerMaterial {
+    fn leaf(&self) -> Option<&Certificate> {
+        match self {
+            Self::Certificate(c) => Some(&c.leaf),
+            Self::PublicKey(_) => None,
+        }
+    }
+
+    fn public_key(&self) -> Result<PublicKey, SigningError> {
+        match self {
+            Self::Certificate(c) => c
+                .leaf
+                .public_key()
+                .map_err(|e| SigningError::Trust(format!("certificate key: {e}"))),
+            Self::PublicKey(k) => Ok(k.clone()),
+        }
+    }
+
+    fn verifier_pem(&self) -> Vec<u8> {
+        match self {
+            Self::Certificate(c) => c.leaf.to_pem().into_bytes(),
+            Self::PublicKey(k) => k.to_pem().into_bytes(),
+        }
+    }
+}
+
+/// The log and timestamp evidence for one signature.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// Checked transparency-log entries, one per log written to.
+    pub tlog_entries: Vec<TransparencyLogEntry>,
+    /// Checked RFC 3161 timestamps over the signature.
+    pub timestamps: Vec<SignedTimestamp>,
+}
+
+/// The logs and timestamp authorities a signature is recorded with.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    /// Logs to write to.
+    pub rekor: Vec<RekorClient>,
+    /// Timestamp authorities to ask.
+    pub tsa: Vec<TimestampClient>,
+}
+
+impl Recorder {
+    /// Timestamps `signature`, then records it (over `digest`, the SHA-256
+    /// of what was signed) in every log. For a certificate, every time the
+    /// services state must fall inside its validity, or the signature could
+    /// never verify.
+    pub async fn record(
+        &self,
+        digest: &Digest,
+        signature: &[u8],
+        material: &SignerMaterial,
+    ) -> Result<Evidence, SigningError> {
+        let mut evidence = Evidence::default();
+        for tsa in &self.tsa {
+            let stamp = tsa.timestamp(signature).await?;
+            if let Some(leaf) = material.leaf() {
+                check_within(
+                    leaf,
+                    stamp.time,
+                    &format!("the timestamp from {}", tsa.url()),
+                )?;
+            }
+            evidence.timestamps.push(stamp);
+        }
+        for log in &self.rekor {
+            let proposal = match log {
+                RekorClient::V1(_) => Proposal::HashedRekordV001 {
+                    digest: digest.clone(),
+                    signature: signature.to_vec(),
+                    verifier_pem: material.verifier_pem(),
+                },
+                RekorClient::V2(c) => {
+                    if evidence.timestamps.is_empty() {
+                        return Err(SigningError::Config(format!(
+                            "the Rekor v2 log {} records no signing time; it needs an RFC 3161 timestamp authority, and none is configured",
+                            c.url()
+                        )));
+                    }
+                    let key = material.public_key()?;
+                    Proposal::HashedRekordV002 {
+                        digest: digest.clone(),
+                        signature: signature.to_vec(),
+                        verifier: match material {
+                            SignerMaterial::Certificate(c) => {
+                                V002Verifier::X509Certificate(c.leaf.as_der().to_vec())
+                            }
+                            SignerMaterial::PublicKey(k) => {
+                                V002Verifier::PublicKey(k.to_spki_der())
+                            }
+                        },
+                        key_details: key_details_of(&key)
+                            .map_err(|e| SigningError::Config(e.to_string()))?,
+                    }
+                }
+            };
+            let entry = log.create_entry(&proposal).await?;
+            if let Some(leaf) = material.leaf()
+                && entry.integrated_time != 0
+            {
+                let at = UNIX_EPOCH
+                    + Duration::from_secs(u64::try_from(entry.integrated_time).unwrap_or(0));
+                check_within(leaf, at, &format!("the log entry of {}", log.url()))?;
+            }
+            evidence.tlog_entries.push(entry);
+        }
+        Ok(evidence)
+    }
+}
+
+fn check_within(leaf: &Certificate, at: SystemTime, what: &str) -> Result<(), SigningError> {
+    if at < leaf.not_before() || at > leaf.not_after() {
+        return Err(SigningError::Timing(format!(
+            "{what} is dated {}, outside the certificate's validity {} to {}",
+            signet_pki::time::rfc3339(at),
+            signet_pki::time::rfc3339(leaf.not_before()),
+            signet_pki::time::rfc3339(leaf.not_after())
+        )));
+    }
+    Ok(())
+}
+
+/// A v0.3 bundle for a message signature: the leaf certificate (never the
+/// chain or root) or a key hint, the log entries and the timestamps.
+pub fn message_bundle(
+    digest: &Digest,
+    signature: &[u8],
+    material: &SignerMaterial,
+    evidence: &Evidence,
+) -> Bundle {
+    let verification_material = match material {
+        SignerMaterial::Certificate(c) => VerificationMaterial::CertificateDer {
+            chain: vec![c.leaf.as_der().to_vec()],
+        },
+        SignerMaterial::PublicKey(k) => VerificationMaterial::PublicKey {
+            hint: Some(k.hint()).filter(|h| !h.is_empty()),
+        },
+    };
+    Bundle {
+        media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
+        verification_material,
+        tlog_entries: evidence.tlog_entries.clone(),
+        rfc3161_timestamps: evidence
+            .timestamps
+            .iter()
+            .map(|t| t.response.clone())
+            .collect(),
+        content: BundleContent::MessageSignature(MessageSignature {
+            message_digest: HashOutput::from_sha256(digest),
+            signature: signature.to_vec(),
+        }),
+    }
+}
+
+/// The annotations cosign puts on a `.sig` layer besides the signature:
+/// `certificate` (leaf PEM) and `chain` (the rest of Fulcio's chain, PEM)
+/// for a keyless signature, `bundle` (the Rekor v1 entry with its SET) and
+/// `rfc3161timestamp` when there is such evidence.
+pub fn legacy_annotations(
+    material: &SignerMaterial,
+    evidence: &Evidence,
+) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::new();
+    if let SignerMaterial::Certificate(c) = material {
+        annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), c.leaf.to_pem());
+        if !c.chain.is_empty() {
+            annotations.insert(CHAIN_ANNOTATION.to_owned(), chain_to_pem(&c.chain));
+        }
+    }
+    if let Some(rekor) = evidence
+        .tlog_entries
+        .iter()
+        .find_map(RekorBundle::from_tlog_entry)
+    {
+        annotations.insert(REKOR_BUNDLE_ANNOTATION.to_owned(), rekor.to_annotation());
+    }
+    if let Some(stamp) = evidence.timestamps.first() {
+        annotations.insert(
+            RFC3161_ANNOTATION.to_owned(),
+            rfc3161_annotation(&stamp.response),
+        );
+    }
+    annotations
+}
+
+/// The service clients for one signing command.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    /// The Fulcio, for keyless signatures.
+    pub fulcio: FulcioClient,
+    /// The logs and timestamp authorities.
+    pub recorder: Recorder,
+}
+
+/// Builds the clients for `services`, each checking answers against `root`.
+/// Nothing is contacted yet.
+pub fn connect(
+    http: &crate::HttpClient,
+    services: &crate::services::Services,
+    root: &signet_trust::TrustedRoot,
+    require_sct: bool,
+) -> Result<Connected, SigningError> {
+    let fulcio = FulcioClient::new(
+        http.clone(),
+        &services.fulcio,
+        crate::trust::certificate_trust(root, require_sct)?,
+    )?;
+    let mut rekor = Vec::new();
+    for log in &services.rekor {
+        rekor.push(match log.major_version {
+            1 => RekorClient::V1(crate::rekor::RekorV1Client::new(
+                http.clone(),
+                &log.url,
+                root.tlogs.clone(),
+            )?),
+            2 => RekorClient::V2(crate::rekor::RekorV2Client::new(
+                http.clone(),
+                &log.url,
+                root.tlogs.clone(),
+            )?),
+            v => {
+                return Err(SigningError::Config(format!(
+                    "Rekor API version {v} of {} is not supported",
+                    log.url
+                )));
+            }
+        });
+    }
+    let mut tsa = Vec::new();
+    if !services.tsa.is_empty() {
+        let authorities = crate::trust::timestamp_authorities(root)?;
+        for url in &services.tsa {
+            tsa.push(TimestampClient::new(
+                http.clone(),
+                url,
+                authorities.clone(),
+            )?);
+        }
+    }
+    Ok(Connected {
+        fulcio,
+        recorder: Recorder { rekor, tsa },
+    })
+}
