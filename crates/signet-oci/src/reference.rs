@@ -459,7 +459,7 @@ fn validate_component(component: &str) -> Result<(), &'static str> {
 
 /// Shortens user input for error messages.
 pub(crate) fn shorten(s: &str) -> String {
-    crate::snippet(s, 80)
+    crate::text::snippet(s, 80)
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 use signet_core::Digest;
 use thiserror::Error;
 
+use crate::client::RegistryClient;
+use crate::error::RegistryError;
 use crate::manifest::{is_index, parse_index};
-use crate::{Reference, RegistryClient, RegistryError};
+use crate::reference::Reference;
 
 /// The image itself (not its signatures) could not be looked up.
 #[derive(Debug, Error)]

@@ -19,7 +19,9 @@ use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_LAYERS};
 use signet_core::signature_manifest::{Layer, MediaTypes, SignatureManifest};
 use thiserror::Error;
 
-use crate::{RegistryClient, RegistryError, RepositoryRef};
+use crate::client::RegistryClient;
+use crate::error::RegistryError;
+use crate::reference::RepositoryRef;
 
 /// How many times a lost append is merged and written again.
 const MAX_APPEND_ATTEMPTS: u32 = 10;

@@ -23,7 +23,6 @@
 
 mod error;
 mod image;
-pub mod online;
 mod verifier;
 
 pub use error::{ConfigError, Rejection, VerifyError};

@@ -3,10 +3,10 @@
 use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_flow::sign::{SignError, SignOptions, sign_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_oci::sign::{SignError, SignOptions, sign_image};
 use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;

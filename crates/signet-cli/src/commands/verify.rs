@@ -4,10 +4,10 @@
 use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_flow::verify::{ImageVerifyError, verify_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_verify::online::{ImageVerifyError, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};

@@ -11,7 +11,9 @@ use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{SignatureStore, SignatureStoreError};
 use thiserror::Error;
 
-use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
+use signet_verify::{
+    ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError,
+};
 
 /// Verifying an image in a registry failed.
 #[derive(Debug, Error)]
