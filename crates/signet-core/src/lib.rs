@@ -3,6 +3,8 @@
 //! - [`keys`]: cosign key files (scrypt + secretbox), key import, public keys,
 //!   and the [`keys::Signer`] interface KMS backends implement.
 //! - [`payload`]: the simple-signing payload an image signature covers.
+//! - [`reference`]: image and repository references, normalised as docker
+//!   and go-containerregistry normalise them (`x` is `index.docker.io/library/x`).
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
 //! - [`bundle`]: Sigstore bundles (v0.3) and the single signed-artifact model
@@ -28,6 +30,7 @@ pub mod gojson;
 pub mod keys;
 pub mod limits;
 pub mod payload;
+pub mod reference;
 pub mod signature_manifest;
 
 pub use digest::Digest;

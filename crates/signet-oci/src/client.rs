@@ -13,7 +13,7 @@ use signet_core::Digest;
 use crate::error::RegistryError;
 use crate::manifest;
 use crate::options::ClientOptions;
-use crate::reference::{Reference, ReferenceError, RepositoryRef, shorten, validate_tag};
+use crate::reference::{Reference, ReferenceError, RepositoryRef, check_tag};
 use crate::response::{
     DOCKER_CONTENT_DIGEST, check_announced_digest, content_type, error_for, header_str,
     media_type_of, read_limited,
@@ -69,12 +69,12 @@ impl ManifestRef {
     fn parse(reference: &str) -> Result<Self, RegistryError> {
         if reference.contains(':') {
             let digest = reference.parse().map_err(|_| ReferenceError::Digest {
-                input: shorten(reference),
-                digest: shorten(reference),
+                input: snippet(reference, 80),
+                digest: snippet(reference, 80),
             })?;
             Ok(Self::Digest(digest))
         } else {
-            validate_tag(reference, reference)?;
+            check_tag(reference)?;
             Ok(Self::Tag(reference.to_owned()))
         }
     }

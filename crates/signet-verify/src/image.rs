@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use signet_core::Digest;
 use signet_core::bundle::Bundle;
 use signet_core::payload::SimpleSigningPayload;
+use signet_core::reference::{Reference, RepositoryRef};
 
 use crate::error::{Rejection, VerifyError};
 use crate::verifier::{TlogCheck, Verifier};
@@ -26,7 +27,7 @@ pub struct SignatureCandidate {
 pub struct ImagePolicy {
     digest: Digest,
     annotations: BTreeMap<String, String>,
-    repository: Option<String>,
+    repository: Option<RepositoryRef>,
 }
 
 impl ImagePolicy {
@@ -46,11 +47,15 @@ impl ImagePolicy {
         self
     }
 
-    /// Requires `critical.identity.docker-reference` to name `repository`
-    /// (ignoring any tag), which stops a signature from being replayed for the
-    /// same digest in another repository. cosign does not check this.
-    pub fn require_repository(mut self, repository: impl Into<String>) -> Self {
-        self.repository = Some(repository.into());
+    /// Requires `critical.identity.docker-reference` to name `repository`,
+    /// which stops a signature from being replayed for the same digest in
+    /// another repository. cosign does not check this.
+    ///
+    /// Both sides are compared as parsed repositories, so the spellings of one
+    /// repository agree (`x`, `docker.io/library/x` and
+    /// `index.docker.io/library/x:tag` all name `index.docker.io/library/x`).
+    pub fn require_repository(mut self, repository: RepositoryRef) -> Self {
+        self.repository = Some(repository);
         self
     }
 
@@ -79,8 +84,8 @@ impl ImagePolicy {
             }
         }
         if let Some(repo) = &self.repository {
-            let signed = strip_tag(&payload.docker_reference);
-            if signed != repo {
+            let signed = signed_repository(&payload.docker_reference)?;
+            if signed != *repo {
                 return Err(format!("signature is for repository {signed}, not {repo}"));
             }
         }
@@ -88,13 +93,13 @@ impl ImagePolicy {
     }
 }
 
-/// `registry/repo:tag` → `registry/repo` (a `:` after the last `/` is a tag).
-fn strip_tag(reference: &str) -> &str {
-    let reference = reference.split('@').next().unwrap_or(reference);
-    match reference.rfind(':') {
-        Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
-        _ => reference,
-    }
+/// The repository a payload's `docker-reference` names; any tag or digest in
+/// it is not part of the repository.
+fn signed_repository(docker_reference: &str) -> Result<RepositoryRef, String> {
+    docker_reference
+        .parse::<Reference>()
+        .map(|r| r.repository_ref().clone())
+        .map_err(|e| format!("the signed docker-reference does not parse: {e}"))
 }
 
 /// One signature that verified.
@@ -247,7 +252,7 @@ mod tests {
 
         let ok = ImagePolicy::for_digest(digest(1))
             .annotation("env", "prod")
-            .require_repository("reg.example/team/app");
+            .require_repository(repo("reg.example/team/app"));
         verifier.verify_image(&c, &ok).unwrap();
 
         let wrong = ImagePolicy::for_digest(digest(1)).annotation("env", "dev");
@@ -266,10 +271,11 @@ mod tests {
                 .to_string()
                 .contains("missing")
         );
-        let repo = ImagePolicy::for_digest(digest(1)).require_repository("reg.example/other");
+        let other =
+            ImagePolicy::for_digest(digest(1)).require_repository(repo("reg.example/other"));
         assert!(
             verifier
-                .verify_image(&c, &repo)
+                .verify_image(&c, &other)
                 .unwrap_err()
                 .to_string()
                 .contains("repository")
@@ -298,16 +304,56 @@ mod tests {
         );
     }
 
+    fn repo(s: &str) -> RepositoryRef {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn strips_tags_not_ports() {
+    fn repositories_are_compared_parsed() {
+        let hub = repo("index.docker.io/library/x");
+        for same in [
+            "x",
+            "x:v1",
+            "docker.io/library/x",
+            "docker.io/x",
+            "index.docker.io/library/x",
+            "index.docker.io/library/x:latest",
+            "library/x@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ] {
+            assert_eq!(signed_repository(same).unwrap(), hub, "{same}");
+        }
+        for other in [
+            "y",
+            "docker.io/other/x",
+            "ghcr.io/library/x",
+            "localhost:5000/x",
+        ] {
+            assert_ne!(signed_repository(other).unwrap(), hub, "{other}");
+        }
+        // A port is not a tag.
         assert_eq!(
-            strip_tag("127.0.0.1:5000/test/app:v1"),
-            "127.0.0.1:5000/test/app"
+            signed_repository("127.0.0.1:5000/test/app:v1").unwrap(),
+            repo("127.0.0.1:5000/test/app")
         );
-        assert_eq!(
-            strip_tag("127.0.0.1:5000/test/app"),
-            "127.0.0.1:5000/test/app"
-        );
-        assert_eq!(strip_tag("r/app@sha256:abc"), "r/app");
+        assert!(signed_repository("").is_err());
+        assert!(signed_repository("UPPER/case:x y").is_err());
+    }
+
+    #[test]
+    fn docker_reference_spellings_satisfy_the_repository_policy() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(1)).require_repository(repo("x"));
+        for signed in ["x", "docker.io/library/x", "index.docker.io/library/x"] {
+            let payload = SimpleSigningPayload::new(signed, digest(1), &BTreeMap::new());
+            verifier
+                .verify_image(&[candidate(&key, &payload)], &policy)
+                .unwrap_or_else(|e| panic!("{signed}: {e}"));
+        }
+        let payload = SimpleSigningPayload::new("not a reference!", digest(1), &BTreeMap::new());
+        let err = verifier
+            .verify_image(&[candidate(&key, &payload)], &policy)
+            .unwrap_err();
+        assert!(err.to_string().contains("does not parse"), "{err}");
     }
 }

@@ -54,7 +54,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
 
     let policy_for = |image: &Reference| {
         let annotations = annotations.clone();
-        let repository = args.match_repository.then(|| image.repo_name());
+        let repository = args
+            .match_repository
+            .then(|| image.repository_ref().clone());
         move |digest| {
             let mut p = ImagePolicy::for_digest(digest);
             for (k, v) in &annotations {
