@@ -68,7 +68,7 @@ impl MediaTypes {
 }
 
 /// One layer of a signature manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Layer {
     /// The layer's media type (simple-signing for signatures).
     pub media_type: String,

@@ -1,5 +1,7 @@
 //! From an image reference to the manifest digests a command works on.
 
+use std::collections::HashSet;
+
 use signet_core::Digest;
 use thiserror::Error;
 
@@ -64,8 +66,9 @@ pub async fn resolve_image(
             reference: image.to_string(),
             reason: e.to_string(),
         })?;
+        let mut seen: HashSet<Digest> = HashSet::from([manifest.digest]);
         for child in index.manifests {
-            if !digests.contains(&child.digest) {
+            if seen.insert(child.digest.clone()) {
                 digests.push(child.digest);
             }
         }

@@ -9,13 +9,15 @@
 //! the race to writers slower than the window; only a registry-side
 //! compare-and-swap could close it.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::stream::{self, BoxStream};
 use signet_core::Digest;
 use signet_core::FormatError;
-use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_LAYERS};
+use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE, MAX_SIGNATURE_LAYERS};
 use signet_core::signature_manifest::{Layer, MediaTypes, SignatureManifest};
 use thiserror::Error;
 
@@ -62,8 +64,218 @@ pub struct FetchedSignature {
     pub origin: String,
     /// The layer descriptor with its annotations.
     pub layer: Layer,
-    /// The payload blob, or why it could not be read.
-    pub payload: Result<Vec<u8>, RegistryError>,
+    /// The payload blob, or why it was not read.
+    pub payload: Result<Arc<[u8]>, PayloadError>,
+}
+
+/// Why a signature layer's payload is not available.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The layer is identical to an earlier one (same payload, same
+    /// signature), so it can add nothing.
+    #[error("identical to layer {0}")]
+    Duplicate(usize),
+    /// The layer declares a payload larger than any signet reads.
+    #[error("payload {digest} declares {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// The payload digest.
+        digest: Digest,
+        /// The size the layer declares.
+        size: u64,
+        /// [`MAX_PAYLOAD_BYTES`].
+        limit: usize,
+    },
+    /// Reading it would pass the per-image budget.
+    #[error(
+        "not read: payload {digest} ({size} bytes) would take the image past the limit of {limit} bytes of signature payloads"
+    )]
+    OverBudget {
+        /// The payload digest.
+        digest: Digest,
+        /// The size the layer declares.
+        size: u64,
+        /// [`MAX_SIGNATURE_BYTES_PER_IMAGE`].
+        limit: usize,
+    },
+    /// The registry failed to serve it.
+    #[error(transparent)]
+    Registry(Arc<RegistryError>),
+}
+
+type PayloadResult = Result<Arc<[u8]>, PayloadError>;
+
+/// The signature layers of one image, handed out in manifest order with
+/// their payloads, so that a verifier can check each as it arrives and stop
+/// at the first that satisfies its policy (dropping this stops the fetches
+/// still in flight).
+///
+/// Whatever the manifest lists, the registry is asked for each distinct
+/// payload digest at most once, at most [`MAX_SIGNATURE_BYTES_PER_IMAGE`]
+/// bytes are read in total, and a payload is kept in memory only until the
+/// last layer naming it has been handed out.
+pub struct SignatureLayers {
+    location: String,
+    /// Signature layers still to hand out: (position among them, index in
+    /// the manifest, the layer, the earlier identical layer's index).
+    pending: VecDeque<(usize, usize, Layer, Option<usize>)>,
+    /// Payloads read (or predicted) and still needed, by digest.
+    payloads: HashMap<Digest, PayloadResult>,
+    /// The position of the last layer that needs each digest.
+    last_use: HashMap<Digest, usize>,
+    /// Distinct digests being read, in order of first use, a few ahead.
+    fetches: BoxStream<'static, (Digest, PayloadResult)>,
+}
+
+impl std::fmt::Debug for SignatureLayers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureLayers")
+            .field("location", &self.location)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignatureLayers {
+    fn new(
+        client: RegistryClient,
+        repo: RepositoryRef,
+        location: String,
+        layers: Vec<Layer>,
+        known: &[Vec<u8>],
+    ) -> Self {
+        let mut first_index: HashMap<&Layer, usize> = HashMap::new();
+        let mut duplicates = Vec::new();
+        for (index, layer) in layers.iter().enumerate() {
+            if !layer.is_signature() {
+                continue;
+            }
+            duplicates.push((index, *first_index.entry(layer).or_insert(index)));
+        }
+        let mut pending = VecDeque::with_capacity(duplicates.len());
+        let mut last_use = HashMap::new();
+        let mut to_fetch: Vec<(Digest, u64)> = Vec::new();
+        let mut scheduled: HashSet<Digest> = HashSet::new();
+        let mut payloads: HashMap<Digest, PayloadResult> = HashMap::new();
+        let known: HashMap<Digest, &Vec<u8>> =
+            known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
+        for (position, (index, first)) in duplicates.into_iter().enumerate() {
+            let Some(layer) = layers.get(index) else {
+                continue;
+            };
+            let duplicate_of = (first != index).then_some(first);
+            if duplicate_of.is_none() {
+                last_use.insert(layer.digest.clone(), position);
+                if !payloads.contains_key(&layer.digest) && !scheduled.contains(&layer.digest) {
+                    match known.get(&layer.digest) {
+                        Some(bytes) if bytes.len() as u64 == layer.size => {
+                            payloads.insert(layer.digest.clone(), Ok(Arc::from(bytes.as_slice())));
+                        }
+                        _ => {
+                            scheduled.insert(layer.digest.clone());
+                            to_fetch.push((layer.digest.clone(), layer.size));
+                        }
+                    }
+                }
+            }
+            pending.push_back((position, index, layer.clone(), duplicate_of));
+        }
+        let mut budget = MAX_SIGNATURE_BYTES_PER_IMAGE;
+        let fetches = stream::iter(to_fetch)
+            .map(move |(digest, size)| {
+                // Runs in order as fetches are started, so the budget is
+                // spent on the layers that come first.
+                let start = if size > MAX_PAYLOAD_BYTES as u64 {
+                    Err(PayloadError::TooLarge {
+                        digest: digest.clone(),
+                        size,
+                        limit: MAX_PAYLOAD_BYTES,
+                    })
+                } else if size > budget as u64 {
+                    Err(PayloadError::OverBudget {
+                        digest: digest.clone(),
+                        size,
+                        limit: MAX_SIGNATURE_BYTES_PER_IMAGE,
+                    })
+                } else {
+                    budget -= size as usize;
+                    Ok(size as usize)
+                };
+                let client = client.clone();
+                let repo = repo.clone();
+                async move {
+                    let result = match start {
+                        Ok(limit) => client
+                            .get_blob(&repo, &digest, limit)
+                            .await
+                            .map(Arc::from)
+                            .map_err(|e| PayloadError::Registry(Arc::new(e))),
+                        Err(e) => Err(e),
+                    };
+                    (digest, result)
+                }
+            })
+            .buffered(PAYLOAD_FETCH_CONCURRENCY)
+            .boxed();
+        // The order of first use is the order of `pending`, which the
+        // consumer follows, so a payload is always fetched before it is needed.
+        Self {
+            location,
+            pending,
+            payloads,
+            last_use,
+            fetches,
+        }
+    }
+
+    /// How many signature layers are left to hand out.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no signature layers are left (an image without signatures has none).
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The next signature layer, in manifest order, with its payload.
+    pub async fn next(&mut self) -> Option<FetchedSignature> {
+        let (position, index, layer, duplicate_of) = self.pending.pop_front()?;
+        let origin = format!("{} layer {}", self.location, index + 1);
+        if let Some(first) = duplicate_of {
+            return Some(FetchedSignature {
+                origin,
+                layer,
+                payload: Err(PayloadError::Duplicate(first + 1)),
+            });
+        }
+        while !self.payloads.contains_key(&layer.digest) {
+            match self.fetches.next().await {
+                Some((digest, result)) => {
+                    self.payloads.insert(digest, result);
+                }
+                None => break,
+            }
+        }
+        let payload = if self.last_use.get(&layer.digest) == Some(&position) {
+            self.payloads.remove(&layer.digest)
+        } else {
+            self.payloads.get(&layer.digest).cloned()
+        };
+        Some(FetchedSignature {
+            origin,
+            payload: payload.unwrap_or_else(|| {
+                // Unreachable: every digest is predicted or fetched before use.
+                Err(PayloadError::Registry(Arc::new(
+                    RegistryError::InvalidResponse {
+                        what: format!("payload {}", layer.digest),
+                        reason: "it was never fetched".into(),
+                    },
+                )))
+            }),
+            layer,
+        })
+    }
 }
 
 /// What an append did.
@@ -145,77 +357,36 @@ impl SignatureStore {
         }
     }
 
-    /// Every simple-signing layer for the image, with its payload fetched
-    /// (concurrently, each capped at [`MAX_PAYLOAD_BYTES`] and checked against
-    /// its digest). An empty list means the image has no signatures.
-    pub async fn fetch(
-        &self,
-        image_repo: &RepositoryRef,
-        digest: &Digest,
-    ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
-        self.fetch_with_known_payloads(image_repo, digest, &[])
-            .await
-    }
-
-    /// Like [`Self::fetch`], but layers whose digest and size match one of
-    /// `known` take those bytes instead of downloading the blob.
+    /// The image's signature layers, with their payloads read as they are
+    /// handed out (see [`SignatureLayers`]). None are left if the image has
+    /// no signatures.
     ///
-    /// Payloads are content-addressed: bytes whose SHA-256 equals the layer
-    /// digest are the layer's bytes, wherever they came from. A verifier that
-    /// can predict the payload (cosign writes a deterministic one for a given
-    /// repository, digest and annotations) saves the slowest request of a
-    /// verification; anything it did not predict is fetched as usual.
-    pub async fn fetch_with_known_payloads(
+    /// Layers whose digest and size match one of `known` take those bytes
+    /// instead of downloading the blob. Payloads are content-addressed: bytes
+    /// whose SHA-256 equals the layer digest are the layer's bytes, wherever
+    /// they came from. A verifier that can predict the payload (cosign writes
+    /// a deterministic one for a given repository, digest and annotations)
+    /// saves the slowest request of a verification; anything it did not
+    /// predict is fetched as usual.
+    pub async fn signature_layers(
         &self,
         image_repo: &RepositoryRef,
         digest: &Digest,
         known: &[Vec<u8>],
-    ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
-        let Some((manifest, _)) = self.read_manifest(image_repo, digest).await? else {
-            return Ok(Vec::new());
-        };
-        let known: Vec<(Digest, &Vec<u8>)> =
-            known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
+    ) -> Result<SignatureLayers, SignatureStoreError> {
         let repo = self.signature_repository(image_repo);
         let location = Self::location(&repo, digest);
-        let layers: Vec<(usize, Layer)> = manifest
-            .layers
-            .into_iter()
-            .enumerate()
-            .filter(|(_, l)| l.is_signature())
-            .collect();
-        let fetched = stream::iter(layers)
-            .map(|(index, layer)| {
-                let repo = &repo;
-                let location = &location;
-                let known = &known;
-                async move {
-                    let predicted = known
-                        .iter()
-                        .find(|(d, bytes)| *d == layer.digest && bytes.len() as u64 == layer.size);
-                    let payload = if let Some((_, bytes)) = predicted {
-                        Ok((*bytes).clone())
-                    } else if layer.size > MAX_PAYLOAD_BYTES as u64 {
-                        Err(RegistryError::TooLarge {
-                            what: format!("payload {}", layer.digest),
-                            limit: MAX_PAYLOAD_BYTES,
-                        })
-                    } else {
-                        self.client
-                            .get_blob(repo, &layer.digest, MAX_PAYLOAD_BYTES)
-                            .await
-                    };
-                    FetchedSignature {
-                        origin: format!("{location} layer {}", index + 1),
-                        layer,
-                        payload,
-                    }
-                }
-            })
-            .buffered(PAYLOAD_FETCH_CONCURRENCY)
-            .collect()
-            .await;
-        Ok(fetched)
+        let layers = match self.read_manifest(image_repo, digest).await? {
+            Some((manifest, _)) => manifest.layers,
+            None => Vec::new(),
+        };
+        Ok(SignatureLayers::new(
+            self.client.clone(),
+            repo,
+            location,
+            layers,
+            known,
+        ))
     }
 
     /// Adds one signature layer for `payload` to the image's signature

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use signet_core::Digest;
 use signet_core::bundle::Bundle;
+use signet_core::limits::MAX_SIGNATURE_BYTES_PER_IMAGE;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::reference::{Reference, RepositoryRef};
 
@@ -119,69 +120,148 @@ pub struct VerifiedSignature {
     pub payload_bytes: Vec<u8>,
 }
 
-/// An image with at least one signature that satisfied the keys and policy.
+/// An image with a signature that satisfied the keys and policy.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedImage {
     /// The image manifest digest.
     pub digest: Digest,
-    /// Every signature that verified.
+    /// The signature that satisfied the policy. Verification stops at the
+    /// first one, so this holds exactly one signature.
     pub signatures: Vec<VerifiedSignature>,
-    /// Signatures present but not accepted, and why.
+    /// Signatures examined before it and not accepted, and why.
     pub rejected: Vec<Rejection>,
 }
 
+/// The verification of one image's signatures, fed one candidate at a time
+/// as they arrive and stopped at the first that satisfies the policy.
+///
+/// What it checks is bounded whatever the registry serves: at most
+/// [`MAX_SIGNATURE_BYTES_PER_IMAGE`] payload bytes are hashed and checked;
+/// candidates beyond that are rejected unchecked.
+#[derive(Debug)]
+pub struct ImageVerification<'a> {
+    verifier: &'a Verifier,
+    policy: &'a ImagePolicy,
+    verified: Option<VerifiedSignature>,
+    rejected: Vec<Rejection>,
+    checked_bytes: usize,
+}
+
+impl<'a> ImageVerification<'a> {
+    /// Checks one candidate: its signature over `payload` under a trusted
+    /// key, then the policy. Returns whether the image is now verified (then
+    /// offering more does nothing).
+    pub fn offer(&mut self, payload: &[u8], bundle: &Bundle, origin: &str) -> bool {
+        if self.verified.is_some() {
+            return true;
+        }
+        if self.checked_bytes.saturating_add(payload.len()) > MAX_SIGNATURE_BYTES_PER_IMAGE {
+            self.reject(
+                origin,
+                format!(
+                    "not checked: its {} payload bytes would take the image past the limit of {MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of signature payloads",
+                    payload.len()
+                ),
+            );
+            return false;
+        }
+        self.checked_bytes += payload.len();
+        match self
+            .verifier
+            .verify_candidate(payload, bundle, origin, self.policy)
+        {
+            Ok(signature) => {
+                self.verified = Some(signature);
+                true
+            }
+            Err(reason) => {
+                self.reject(origin, reason);
+                false
+            }
+        }
+    }
+
+    /// Records a signature that could not even be offered (its payload could
+    /// not be read, or its layer is malformed).
+    pub fn reject(&mut self, origin: impl Into<String>, reason: impl Into<String>) {
+        self.rejected.push(Rejection {
+            origin: origin.into(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Whether a signature has satisfied the policy.
+    pub fn is_verified(&self) -> bool {
+        self.verified.is_some()
+    }
+
+    /// The outcome: the verified image, [`VerifyError::NoSignatures`] if
+    /// nothing was offered or rejected, or [`VerifyError::NoMatchingSignature`]
+    /// with every rejection.
+    pub fn finish(self) -> Result<VerifiedImage, VerifyError> {
+        let digest = self.policy.digest.clone();
+        match self.verified {
+            Some(signature) => Ok(VerifiedImage {
+                digest,
+                signatures: vec![signature],
+                rejected: self.rejected,
+            }),
+            None if self.rejected.is_empty() => Err(VerifyError::NoSignatures { digest }),
+            None => Err(VerifyError::NoMatchingSignature {
+                digest,
+                rejections: self.rejected,
+            }),
+        }
+    }
+}
+
 impl Verifier {
-    /// Verifies an image's signature candidates against `policy`.
-    /// At least one candidate must verify under a trusted key and satisfy the policy.
+    /// Starts verifying one image's signatures against `policy`; see
+    /// [`ImageVerification`].
+    pub fn start_image<'a>(&'a self, policy: &'a ImagePolicy) -> ImageVerification<'a> {
+        ImageVerification {
+            verifier: self,
+            policy,
+            verified: None,
+            rejected: Vec::new(),
+            checked_bytes: 0,
+        }
+    }
+
+    /// Verifies an image's signature candidates against `policy`, in order,
+    /// stopping at the first that verifies under a trusted key and satisfies
+    /// the policy.
     pub fn verify_image(
         &self,
         candidates: &[SignatureCandidate],
         policy: &ImagePolicy,
     ) -> Result<VerifiedImage, VerifyError> {
-        if candidates.is_empty() {
-            return Err(VerifyError::NoSignatures {
-                digest: policy.digest.clone(),
-            });
-        }
-        let mut signatures = Vec::new();
-        let mut rejected = Vec::new();
-        for candidate in candidates {
-            match self.verify_candidate(candidate, policy) {
-                Ok(sig) => signatures.push(sig),
-                Err(reason) => rejected.push(Rejection {
-                    origin: candidate.origin.clone(),
-                    reason,
-                }),
+        let mut verification = self.start_image(policy);
+        for c in candidates {
+            if verification.offer(&c.payload, &c.bundle, &c.origin) {
+                break;
             }
         }
-        if signatures.is_empty() {
-            return Err(VerifyError::NoMatchingSignature {
-                digest: policy.digest.clone(),
-                rejections: rejected,
-            });
-        }
-        Ok(VerifiedImage {
-            digest: policy.digest.clone(),
-            signatures,
-            rejected,
-        })
+        verification.finish()
     }
 
     fn verify_candidate(
         &self,
-        c: &SignatureCandidate,
+        signed: &[u8],
+        bundle: &Bundle,
+        origin: &str,
         policy: &ImagePolicy,
     ) -> Result<VerifiedSignature, String> {
         // The signature first: nothing in an unauthenticated payload is worth reading.
-        let key = self.check_signature(&c.payload, &c.bundle)?;
-        let payload = SimpleSigningPayload::parse(&c.payload).map_err(|e| e.to_string())?;
+        let key = self.check_signature(signed, bundle)?;
+        let payload = SimpleSigningPayload::parse(signed).map_err(|e| e.to_string())?;
         policy.check(&payload)?;
         Ok(VerifiedSignature {
             key: key.name.clone(),
-            origin: c.origin.clone(),
+            origin: origin.to_owned(),
             tlog: TlogCheck::NotChecked,
             payload,
-            payload_bytes: c.payload.clone(),
+            payload_bytes: signed.to_vec(),
         })
     }
 }
@@ -355,5 +435,72 @@ mod tests {
             .verify_image(&[candidate(&key, &payload)], &policy)
             .unwrap_err();
         assert!(err.to_string().contains("does not parse"), "{err}");
+    }
+
+    #[test]
+    fn stops_at_the_first_signature_that_satisfies_the_policy() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let stranger = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
+        let mut first = candidate(&key, &payload);
+        first.origin = "first".into();
+        let mut second = candidate(&key, &payload);
+        second.origin = "second".into();
+        let candidates = [candidate(&stranger, &payload), first, second];
+        let v = verifier
+            .verify_image(&candidates, &ImagePolicy::for_digest(digest(1)))
+            .unwrap();
+        assert_eq!(v.signatures.len(), 1);
+        assert_eq!(v.signatures[0].origin, "first");
+        assert_eq!(v.rejected.len(), 1, "the one before it");
+    }
+
+    #[test]
+    fn checked_payload_bytes_are_capped_per_image() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(1));
+        let big = vec![b' '; 1 << 20];
+        let bundle = Layer::simple_signing(&big, "MEUCIQ==".into())
+            .to_bundle()
+            .unwrap();
+        let mut verification = verifier.start_image(&policy);
+        for n in 0..10 {
+            assert!(!verification.offer(&big, &bundle, &format!("layer {n}")));
+        }
+        // A good signature after the budget is spent is not checked either.
+        let good = candidate(
+            &key,
+            &SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new()),
+        );
+        assert!(!verification.offer(&good.payload, &good.bundle, "good"));
+        let VerifyError::NoMatchingSignature { rejections, .. } =
+            verification.finish().unwrap_err()
+        else {
+            panic!("expected no matching signature");
+        };
+        let unchecked = rejections
+            .iter()
+            .filter(|r| r.reason.starts_with("not checked"))
+            .count();
+        assert_eq!(unchecked, 11 - MAX_SIGNATURE_BYTES_PER_IMAGE / (1 << 20));
+    }
+
+    #[test]
+    fn nothing_offered_is_no_signatures() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(3));
+        assert_eq!(
+            verifier.start_image(&policy).finish().unwrap_err(),
+            VerifyError::NoSignatures { digest: digest(3) }
+        );
+        let mut v = verifier.start_image(&policy);
+        v.reject("layer 1", "unreadable");
+        assert!(matches!(
+            v.finish().unwrap_err(),
+            VerifyError::NoMatchingSignature { .. }
+        ));
     }
 }

@@ -26,5 +26,7 @@ mod image;
 mod verifier;
 
 pub use error::{ConfigError, Rejection, VerifyError};
-pub use image::{ImagePolicy, SignatureCandidate, VerifiedImage, VerifiedSignature};
+pub use image::{
+    ImagePolicy, ImageVerification, SignatureCandidate, VerifiedImage, VerifiedSignature,
+};
 pub use verifier::{TlogCheck, TrustedKey, VerifiedBlob, Verifier};
