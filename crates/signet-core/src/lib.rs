@@ -27,6 +27,7 @@ pub mod bundle;
 mod digest;
 pub mod error;
 pub mod gojson;
+mod json_edit;
 pub mod keys;
 pub mod limits;
 pub mod payload;

@@ -17,7 +17,9 @@ use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use signet_core::Digest;
 use signet_core::FormatError;
-use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE, MAX_SIGNATURE_LAYERS};
+use signet_core::limits::{
+    MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE, MAX_SIGNATURE_LAYERS,
+};
 use signet_core::signature_manifest::{Layer, MediaTypes, SignatureManifest};
 use thiserror::Error;
 
@@ -278,6 +280,19 @@ impl SignatureLayers {
     }
 }
 
+/// A signature manifest as it is stored: the parsed model, and the exact
+/// bytes (which appends edit rather than rewrite, so that nothing another
+/// tool wrote is lost).
+#[derive(Debug, Clone)]
+pub struct StoredManifest {
+    /// The layers and media types.
+    pub manifest: SignatureManifest,
+    /// The manifest bytes as read.
+    pub bytes: Vec<u8>,
+    /// Their digest.
+    pub digest: Digest,
+}
+
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppendOutcome {
@@ -336,7 +351,7 @@ impl SignatureStore {
         &self,
         image_repo: &RepositoryRef,
         digest: &Digest,
-    ) -> Result<Option<(SignatureManifest, Digest)>, SignatureStoreError> {
+    ) -> Result<Option<StoredManifest>, SignatureStoreError> {
         let repo = self.signature_repository(image_repo);
         match self
             .client
@@ -350,7 +365,11 @@ impl SignatureStore {
                         error,
                     }
                 })?;
-                Ok(Some((parsed, m.digest)))
+                Ok(Some(StoredManifest {
+                    manifest: parsed,
+                    bytes: m.bytes,
+                    digest: m.digest,
+                }))
             }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
@@ -377,7 +396,7 @@ impl SignatureStore {
         let repo = self.signature_repository(image_repo);
         let location = Self::location(&repo, digest);
         let layers = match self.read_manifest(image_repo, digest).await? {
-            Some((manifest, _)) => manifest.layers,
+            Some(stored) => stored.manifest.layers,
             None => Vec::new(),
         };
         Ok(SignatureLayers::new(
@@ -422,31 +441,48 @@ impl SignatureStore {
             } else {
                 self.read_manifest(image_repo, digest).await?
             };
-            let mut manifest = match &current {
-                Some((m, _)) => m.clone(),
-                None => SignatureManifest {
-                    media_types: self.media_types,
-                    layers: Vec::new(),
-                },
-            };
-            let present = manifest.layers.iter().any(|l| {
+            let existing = current
+                .as_ref()
+                .map(|c| &c.manifest.layers[..])
+                .unwrap_or_default();
+            let present = existing.iter().any(|l| {
                 l.is_signature() && l.digest == layer.digest && (*l == layer || is_equivalent(l))
             });
             if present {
                 return Ok(match (attempt, current) {
                     (0, _) | (_, None) => AppendOutcome::AlreadyPresent,
                     // Our earlier write survived after all (merged by another writer).
-                    (_, Some((_, manifest))) => AppendOutcome::Appended {
-                        manifest,
+                    (_, Some(stored)) => AppendOutcome::Appended {
+                        manifest: stored.digest,
                         retried: true,
                     },
                 });
             }
-            if manifest.layers.len() >= MAX_SIGNATURE_LAYERS {
+            if existing.len() >= MAX_SIGNATURE_LAYERS {
                 return Err(SignatureStoreError::Full(location));
             }
-            manifest.layers.push(layer.clone());
-            let config = manifest.config_bytes();
+            let (bytes, config, media_type) = match &current {
+                None => {
+                    let manifest = SignatureManifest {
+                        media_types: self.media_types,
+                        layers: vec![layer.clone()],
+                    };
+                    let config = manifest.config_bytes();
+                    (manifest.manifest_bytes(&config), config, self.media_types)
+                }
+                // Edit the stored bytes: only the new layer and the config's
+                // entries for it are added; everything else another tool
+                // wrote stays as it was.
+                Some(stored) => {
+                    let config = self.config_with_layer(&repo, stored, &layer).await;
+                    let bytes = SignatureManifest::append_to(&stored.bytes, &layer, &config)
+                        .map_err(|error| SignatureStoreError::Malformed {
+                            location: location.clone(),
+                            error,
+                        })?;
+                    (bytes, config, stored.manifest.media_types)
+                }
+            };
             self.client.push_blob(&repo, &config).await?;
             // Read again right before writing, so that the time in which a
             // concurrent write can be missed is one round trip rather than
@@ -458,13 +494,12 @@ impl SignatureStore {
                 .head_manifest(&repo, &tag)
                 .await?
                 .map(|d| d.digest);
-            if before_write != current.as_ref().map(|(_, d)| d.clone()) {
+            if before_write != current.as_ref().map(|c| c.digest.clone()) {
                 continue;
             }
-            let bytes = manifest.manifest_bytes(&config);
             let written = match self
                 .client
-                .put_manifest(&repo, &tag, &bytes, manifest.media_types.manifest())
+                .put_manifest(&repo, &tag, &bytes, media_type.manifest())
                 .await
             {
                 Ok(written) => written,
@@ -486,16 +521,46 @@ impl SignatureStore {
             // and write again if our layer is gone.
             let window = (read_at.elapsed() * 2).max(MIN_SETTLE);
             tokio::time::sleep(window + jitter(attempt)).await;
-            if let Some((now, now_digest)) = self.read_manifest(image_repo, digest).await?
-                && now.layers.contains(&layer)
+            if let Some(now) = self.read_manifest(image_repo, digest).await?
+                && now.manifest.layers.contains(&layer)
             {
                 return Ok(AppendOutcome::Appended {
-                    retried: attempt > 0 || now_digest != written,
-                    manifest: now_digest,
+                    retried: attempt > 0 || now.digest != written,
+                    manifest: now.digest,
                 });
             }
         }
         Err(SignatureStoreError::Contended(location))
+    }
+
+    /// The config blob for `stored` plus `layer`: the stored config with the
+    /// layer's entries added. When the stored config is the one cosign would
+    /// write for these layers (the usual case) it is known without a
+    /// download; a config that cannot be read or edited is replaced by
+    /// cosign's, which is all any reader of signature manifests looks at.
+    async fn config_with_layer(
+        &self,
+        repo: &RepositoryRef,
+        stored: &StoredManifest,
+        layer: &Layer,
+    ) -> Vec<u8> {
+        let canonical = stored.manifest.config_bytes();
+        let existing = match SignatureManifest::config_descriptor(&stored.bytes) {
+            Ok(Some((digest, _))) if digest == Digest::sha256_of(&canonical) => Some(canonical),
+            Ok(Some((digest, size))) if size <= MAX_MANIFEST_BYTES as u64 => self
+                .client
+                .get_blob(repo, &digest, MAX_MANIFEST_BYTES)
+                .await
+                .ok(),
+            _ => None,
+        };
+        existing
+            .and_then(|c| SignatureManifest::append_to_config(&c, &layer.digest).ok())
+            .unwrap_or_else(|| {
+                let mut manifest = stored.manifest.clone();
+                manifest.layers.push(layer.clone());
+                manifest.config_bytes()
+            })
     }
 }
 
