@@ -3,11 +3,13 @@
 //! Appending a signature is a read-modify-write of the `sha256-<hex>.sig`
 //! tag, and registries offer no compare-and-swap on tags (Distribution 2.8
 //! ignores `If-Match`). cosign therefore loses signatures when two signers
-//! race (cosign issue 2432). signet reads the tag back after a settling
-//! window; if a concurrent writer replaced the manifest without our layer, it
-//! merges again and rewrites, up to a bounded number of times. This narrows
-//! the race to writers slower than the window; only a registry-side
-//! compare-and-swap could close it.
+//! race (cosign issue 2432). signet watches the tag after writing: it re-reads
+//! it, with growing pauses, until the manifest has kept its layer unchanged
+//! for longer than a slow concurrent writer could take to land a write based
+//! on an older read; if a concurrent writer replaced the manifest without its
+//! layer, it merges again and rewrites. Both the re-checks and the rewrites
+//! are bounded. This narrows the race to writers slower than the watch; only
+//! a registry-side compare-and-swap could close it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -27,10 +29,21 @@ use crate::client::RegistryClient;
 use crate::error::RegistryError;
 use crate::reference::RepositoryRef;
 
-/// How many times a lost append is merged and written again.
-const MAX_APPEND_ATTEMPTS: u32 = 10;
-/// Shortest wait before checking that a written signature survived.
+/// How many times an append is merged and written again.
+const MAX_APPEND_ATTEMPTS: u32 = 30;
+/// How long a written manifest must stay unchanged, at least, before the
+/// write counts as kept when no other writer has been seen.
 const MIN_SETTLE: Duration = Duration::from_millis(50);
+/// The same once other writers have been seen: they run on the same machine
+/// or registry and may be descheduled for a while between reading the tag
+/// and writing it.
+const CONTENDED_SETTLE: Duration = Duration::from_millis(600);
+/// The longest a written manifest must stay unchanged.
+const MAX_SETTLE: Duration = Duration::from_secs(4);
+/// How much longer than our own read-to-write time another writer may take.
+const SETTLE_FACTOR: u32 = 4;
+/// Re-reads of the tag after one write.
+const MAX_CHECKS: u32 = 20;
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -298,13 +311,22 @@ pub struct StoredManifest {
 pub enum AppendOutcome {
     /// The signature was added; the signature manifest now has this digest.
     Appended {
-        /// Digest of the signature manifest written.
+        /// Digest of the signature manifest that holds the signature.
         manifest: Digest,
-        /// Whether a concurrent writer forced a merge and rewrite.
-        retried: bool,
+        /// How many times concurrent writers forced the signature to be
+        /// merged into a newer manifest and written again (0 without them).
+        merged_again: u32,
     },
     /// An equivalent signature (same payload, same key) was already there.
     AlreadyPresent,
+}
+
+/// How the watch after a write ended.
+enum Watch {
+    /// The manifest kept our layer long enough; it now has this digest.
+    Kept(Digest),
+    /// A concurrent writer replaced it without our layer.
+    Lost,
 }
 
 /// Signature storage for images, optionally in another repository
@@ -426,6 +448,8 @@ impl SignatureStore {
         let repo = self.signature_repository(image_repo);
         let tag = digest.signature_tag();
         let location = Self::location(&repo, digest);
+        let mut merged_again = 0;
+        let mut contention = Contention::default();
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             let current = if attempt == 0 {
                 // The payload upload overlaps the first read. If the existing
@@ -439,6 +463,8 @@ impl SignatureStore {
                 pushed?;
                 current
             } else {
+                // Writers that collided should not collide again in lockstep.
+                tokio::time::sleep(jitter(attempt)).await;
                 self.read_manifest(image_repo, digest).await?
             };
             let existing = current
@@ -454,7 +480,7 @@ impl SignatureStore {
                     // Our earlier write survived after all (merged by another writer).
                     (_, Some(stored)) => AppendOutcome::Appended {
                         manifest: stored.digest,
-                        retried: true,
+                        merged_again,
                     },
                 });
             }
@@ -495,6 +521,8 @@ impl SignatureStore {
                 .await?
                 .map(|d| d.digest);
             if before_write != current.as_ref().map(|c| c.digest.clone()) {
+                merged_again += 1;
+                contention.seen = true;
                 continue;
             }
             let written = match self
@@ -508,29 +536,73 @@ impl SignatureStore {
                 Err(RegistryError::Http {
                     status: 500..=599, ..
                 }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
-                    tokio::time::sleep(jitter(attempt + 1)).await;
+                    merged_again += 1;
+                    contention.seen = true;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
-            // A writer that read the tag before our write replaces our
-            // manifest when its own write lands, at most its read-to-write
-            // time after our write. Reading back at once cannot see that, so
-            // wait twice our own read-to-write time (other writers against
-            // the same registry take about as long), then check, and merge
-            // and write again if our layer is gone.
-            let window = (read_at.elapsed() * 2).max(MIN_SETTLE);
-            tokio::time::sleep(window + jitter(attempt)).await;
-            if let Some(now) = self.read_manifest(image_repo, digest).await?
-                && now.manifest.layers.contains(&layer)
+            contention.slowest_write = contention.slowest_write.max(read_at.elapsed());
+            match self
+                .watch(image_repo, digest, &layer, written, &mut contention)
+                .await?
             {
-                return Ok(AppendOutcome::Appended {
-                    retried: attempt > 0 || now.digest != written,
-                    manifest: now.digest,
-                });
+                Watch::Kept(manifest) => {
+                    return Ok(AppendOutcome::Appended {
+                        manifest,
+                        merged_again,
+                    });
+                }
+                Watch::Lost => merged_again += 1,
             }
         }
         Err(SignatureStoreError::Contended(location))
+    }
+
+    /// Watches the tag after our write of `written` until the manifest has
+    /// kept `layer`, unchanged, for longer than a slow concurrent writer
+    /// could take to land a write based on a read from before ours.
+    ///
+    /// How long that is cannot be known, so it is estimated and adapted: a
+    /// few times our own read-to-write time while no other writer has been
+    /// seen; once one has, long enough for a writer descheduled under load.
+    /// Every write that lands starts the stable period again. The first
+    /// re-check comes soon, so that a lost write is merged again quickly;
+    /// the pauses then double. The re-checks are bounded; if they run out
+    /// with our layer still present, the write counts as kept.
+    async fn watch(
+        &self,
+        image_repo: &RepositoryRef,
+        digest: &Digest,
+        layer: &Layer,
+        written: Digest,
+        contention: &mut Contention,
+    ) -> Result<Watch, SignatureStoreError> {
+        let mut last = written;
+        let mut stable_since = Instant::now();
+        let mut pause = contention.first_check();
+        for _ in 0..MAX_CHECKS {
+            let remaining = contention.settle().saturating_sub(stable_since.elapsed());
+            tokio::time::sleep(pause.min(remaining) + jitter(0)).await;
+            pause *= 2;
+            let Some(now) = self.read_manifest(image_repo, digest).await? else {
+                // The tag was deleted under us.
+                return Ok(Watch::Lost);
+            };
+            if now.digest != last {
+                // Another writer landed; slower ones may still follow.
+                contention.seen = true;
+                last = now.digest.clone();
+                stable_since = Instant::now();
+            }
+            if !now.manifest.layers.contains(layer) {
+                return Ok(Watch::Lost);
+            }
+            if stable_since.elapsed() >= contention.settle() {
+                return Ok(Watch::Kept(now.digest));
+            }
+        }
+        Ok(Watch::Kept(last))
     }
 
     /// The config blob for `stored` plus `layer`: the stored config with the
@@ -561,6 +633,33 @@ impl SignatureStore {
                 manifest.layers.push(layer.clone());
                 manifest.config_bytes()
             })
+    }
+}
+
+/// What one append has learned about other writers.
+#[derive(Default)]
+struct Contention {
+    /// Whether another writer has been seen (the tag moved under us, a write
+    /// collided, or our write was replaced).
+    seen: bool,
+    /// Our own longest time from the last read of the tag to a finished write.
+    slowest_write: Duration,
+}
+
+impl Contention {
+    /// How long a written manifest must stay unchanged to count as kept.
+    fn settle(&self) -> Duration {
+        let own = (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE);
+        if self.seen {
+            own.max(CONTENDED_SETTLE).min(MAX_SETTLE)
+        } else {
+            own.min(MAX_SETTLE)
+        }
+    }
+
+    /// The pause before the first re-check after a write.
+    fn first_check(&self) -> Duration {
+        (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE)
     }
 }
 

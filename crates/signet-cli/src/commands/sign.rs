@@ -66,8 +66,14 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                 for s in signed {
                     let target = store.signature_repository(s.reference.repository_ref());
                     match s.outcome {
-                        AppendOutcome::Appended { .. } => {
+                        AppendOutcome::Appended { merged_again, .. } => {
                             eprintln!("Pushing signature to: {}", target.repo_name());
+                            if merged_again > 0 {
+                                eprintln!(
+                                    "note: {}: other signers wrote the signature manifest at the same time; the signature was merged again ({merged_again}x)",
+                                    s.reference
+                                );
+                            }
                         }
                         AppendOutcome::AlreadyPresent => {
                             eprintln!(

@@ -337,41 +337,53 @@ fn concurrent_signers_do_not_lose_signatures() {
     let env = require_env!();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    const SIGNERS: usize = 6;
+    const SIGNERS: usize = 20;
     for i in 0..SIGNERS {
         signet_key_pair(env, d, &format!("k{i}"));
     }
-    let repo = unique_repo("race");
-    let (image, digest) = env.push_image(&repo);
-    let children: Vec<_> = (0..SIGNERS)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-                .args(["sign", "--key", &format!("k{i}.key"), HTTP, NO_TLOG, &image])
-                .current_dir(d)
-                .env("COSIGN_PASSWORD", crate::harness::PASSWORD)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    // Each round signs a fresh image with 20 processes at once. Every round
+    // must keep all 20 signatures, and the merge path must have been taken
+    // (a signer saying it merged its signature again) in at least one
+    // round, so that the test cannot pass without a race to survive.
+    let mut merges = 0;
+    for round in 0..3 {
+        let repo = unique_repo("race");
+        let (image, digest) = env.push_distinct_image(&repo, &format!("race-{round}"));
+        let children: Vec<_> = (0..SIGNERS)
+            .map(|i| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+                    .args(["sign", "--key", &format!("k{i}.key"), HTTP, NO_TLOG, &image])
+                    .current_dir(d)
+                    .env("COSIGN_PASSWORD", crate::harness::PASSWORD)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{stderr}");
+            merges += stderr
+                .lines()
+                .filter(|l| l.contains("the signature was merged again"))
+                .count();
+        }
+        let layers = env.signature_manifest(&repo, &digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(layers, SIGNERS, "every concurrent signature survives");
+        let keys: Vec<String> = (0..SIGNERS).map(|i| format!("k{i}.pub")).collect();
+        for key in &keys {
+            env.signet(d, &["verify", "--key", key, HTTP, &image]).ok();
+        }
+        if merges > 0 {
+            return;
+        }
     }
-    let layers = env.signature_manifest(&repo, &digest).unwrap()["layers"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(layers, SIGNERS, "every concurrent signature survives");
-    for i in 0..SIGNERS {
-        env.signet(d, &["verify", "--key", &format!("k{i}.pub"), HTTP, &image])
-            .ok();
-    }
+    panic!("20 concurrent signers never raced in 3 rounds: the merge path was not exercised");
 }
 
 #[test]
