@@ -231,10 +231,13 @@ impl RegistryClient {
         }
         let req = Req {
             method: Method::PUT,
-            url: self.transport().url(
-                repo.registry(),
-                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+                )
+                .await?,
             accept: None,
             content_type: Some(media_type),
             body: Some(bytes),
@@ -313,10 +316,13 @@ impl RegistryClient {
         let what = format!("upload of {}", blob_what(repo, &digest));
         let start = Req {
             method: Method::POST,
-            url: self.transport().url(
-                repo.registry(),
-                &format!("{}/blobs/uploads/", repo.repository()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/blobs/uploads/", repo.repository()),
+                )
+                .await?,
             accept: None,
             content_type: None,
             body: Some(&[]),
@@ -359,7 +365,7 @@ impl RegistryClient {
     /// Checks that `registry` speaks the distribution API (`GET /v2/` answers
     /// 200 or 401).
     pub async fn ping(&self, registry: &str) -> Result<(), RegistryError> {
-        let url = self.transport().url(registry, "")?;
+        let url = self.transport().url(registry, "").await?;
         let response = self
             .transport()
             .http()
@@ -381,10 +387,13 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let req = Req {
             method,
-            url: self.transport().url(
-                repo.registry(),
-                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+                )
+                .await?,
             accept: Some(manifest::ACCEPTED_MEDIA_TYPES.join(", ")),
             content_type: None,
             body: None,
@@ -401,10 +410,13 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let req = Req {
             method,
-            url: self.transport().url(
-                repo.registry(),
-                &format!("{}/blobs/{digest}", repo.repository()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/blobs/{digest}", repo.repository()),
+                )
+                .await?,
             accept: None,
             content_type: None,
             body: None,

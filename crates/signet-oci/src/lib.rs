@@ -34,6 +34,7 @@ mod options;
 pub mod reference;
 pub mod resolve;
 mod response;
+mod scheme;
 pub mod signatures;
 mod text;
 mod tls;
@@ -44,7 +45,7 @@ pub mod www_authenticate;
 pub use auth::{AuthError, Credential, credential_for};
 pub use client::{Descriptor, Manifest, RegistryClient};
 pub use error::RegistryError;
-pub use options::ClientOptions;
+pub use options::{ClientOptions, TlsConfigError, TlsOptions};
 pub use reference::{Reference, ReferenceError, RepositoryRef};
 pub use signet_core::Digest;
 // Older call sites name the helper through the crate root.

@@ -225,7 +225,9 @@ impl Session {
             .ok_or_else(|| invalid("bearer challenge without realm".into()))?;
         let mut realm = Url::parse(realm)
             .map_err(|e| invalid(format!("bad realm {:?}: {e}", snippet(realm, 80))))?;
-        let plain_ok = self.options().allow_http_registry || credential == Credential::Anonymous;
+        // A realm over plain HTTP is no worse than the registry itself.
+        let plain_ok =
+            self.transport.is_plain_http(registry) || credential == Credential::Anonymous;
         match realm.scheme() {
             "https" => {}
             "http" if plain_ok => {}

@@ -1,20 +1,46 @@
-//! The HTTP layer under the registry client: one connection pool, URLs,
-//! retries of idempotent requests on transient failures, and transport errors
-//! with a hint where one helps. It knows nothing about tokens: a request goes
-//! out with whatever authorization the caller attaches.
+//! The HTTP layer under the registry client: one connection pool, the
+//! scheme each registry is spoken to with, URLs, retries of idempotent
+//! requests on transient failures, and transport errors with a hint where
+//! one helps. It knows nothing about tokens: a request goes out with
+//! whatever authorization the caller attaches.
 
+use std::collections::HashMap;
 use std::error::Error as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Method, Response, Url};
+use reqwest::{Method, Response, StatusCode, Url};
+use tokio::sync::OnceCell;
 
 use crate::error::RegistryError;
 use crate::options::ClientOptions;
-use crate::response::error_chain;
+use crate::response::{error_chain, error_detail, read_limited};
+use crate::scheme::plain_http_allowed;
 
 /// Backoff before the first and second retry of an idempotent request.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
+/// How long HTTPS has to answer before plain HTTP is tried as well, for
+/// registries that may fall back (go-containerregistry's value).
+const FALLBACK_DELAY: Duration = Duration::from_millis(300);
+/// The body of a `/v2/` probe is read (to reuse the connection) up to this.
+const MAX_PROBE_BODY: usize = 16 << 10;
+
+/// How a registry is spoken to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Scheme {
+    Https,
+    Http,
+}
+
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+}
 
 /// One request, kept as data so it can be re-sent after a challenge or a retry.
 pub(crate) struct Req<'a> {
@@ -36,25 +62,27 @@ pub(crate) enum AuthHeader {
 pub(crate) struct Transport {
     http: reqwest::Client,
     options: ClientOptions,
+    /// For registries that may fall back to plain HTTP: the scheme found by
+    /// probing, once per registry.
+    schemes: Mutex<HashMap<String, Arc<OnceCell<Scheme>>>>,
 }
 
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
-        let mut builder = reqwest::Client::builder()
+        let tls = crate::tls::client_config(&options)
+            .map_err(|e| RegistryError::Setup(format!("TLS configuration: {e}")))?;
+        let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent(options.user_agent.clone());
-        if options.allow_insecure_registry {
-            builder = builder.danger_accept_invalid_certs(true);
-        } else {
-            let tls = crate::tls::client_config()
-                .map_err(|e| RegistryError::Setup(format!("TLS configuration: {e}")))?;
-            builder = builder.tls_backend_preconfigured(tls);
-        }
-        let http = builder
+            .user_agent(options.user_agent.clone())
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(|e| RegistryError::Setup(error_chain(&e)))?;
-        Ok(Self { http, options })
+        Ok(Self {
+            http,
+            options,
+            schemes: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The options this transport was built with.
@@ -68,17 +96,113 @@ impl Transport {
         &self.http
     }
 
-    pub fn scheme(&self) -> &'static str {
-        if self.options.allow_http_registry {
-            "http"
-        } else {
-            "https"
+    /// Whether `registry` may fall back to plain HTTP.
+    fn may_use_http(&self, registry: &str) -> bool {
+        self.options.allow_http_registry || plain_http_allowed(registry)
+    }
+
+    /// The scheme `registry` is spoken to with: HTTPS, unless it may fall
+    /// back to plain HTTP and a probe found only that answering.
+    pub async fn scheme(&self, registry: &str) -> Result<Scheme, RegistryError> {
+        if !self.may_use_http(registry) {
+            return Ok(Scheme::Https);
+        }
+        let cell = self
+            .schemes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(registry.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.probe(registry)).await.copied()
+    }
+
+    /// Whether `registry` turned out to speak plain HTTP.
+    pub fn is_plain_http(&self, registry: &str) -> bool {
+        self.schemes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(registry)
+            .and_then(|cell| cell.get().copied())
+            == Some(Scheme::Http)
+    }
+
+    /// Finds the scheme of a registry that may fall back to plain HTTP, as
+    /// go-containerregistry does: `GET /v2/` over HTTPS first; over plain
+    /// HTTP as soon as that fails, or alongside it once it has taken
+    /// [`FALLBACK_DELAY`]. The first to answer 200 or 401 wins.
+    async fn probe(&self, registry: &str) -> Result<Scheme, RegistryError> {
+        let https = self.ping(Scheme::Https, registry);
+        tokio::pin!(https);
+        let first = tokio::select! {
+            result = &mut https => Some(result),
+            () = tokio::time::sleep(FALLBACK_DELAY) => None,
+        };
+        let failed = |https: String, http: String| RegistryError::Transport {
+            registry: registry.to_owned(),
+            message: format!(
+                "over HTTPS: {https}; over plain HTTP: {http}{}",
+                tls_hint(&https)
+            ),
+        };
+        match first {
+            Some(Ok(())) => Ok(Scheme::Https),
+            Some(Err(https_error)) => match self.ping(Scheme::Http, registry).await {
+                Ok(()) => Ok(Scheme::Http),
+                Err(http_error) => Err(failed(https_error, http_error)),
+            },
+            None => {
+                let http = self.ping(Scheme::Http, registry);
+                tokio::pin!(http);
+                tokio::select! {
+                    result = &mut https => match result {
+                        Ok(()) => Ok(Scheme::Https),
+                        Err(https_error) => match http.await {
+                            Ok(()) => Ok(Scheme::Http),
+                            Err(http_error) => Err(failed(https_error, http_error)),
+                        },
+                    },
+                    result = &mut http => match result {
+                        Ok(()) => Ok(Scheme::Http),
+                        Err(http_error) => match https.await {
+                            Ok(()) => Ok(Scheme::Https),
+                            Err(https_error) => Err(failed(https_error, http_error)),
+                        },
+                    },
+                }
+            }
         }
     }
 
-    /// `<scheme>://<registry>/v2/<path>`.
-    pub fn url(&self, registry: &str, path: &str) -> Result<Url, RegistryError> {
-        let s = format!("{}://{registry}/v2/{path}", self.scheme());
+    /// `GET <scheme>://<registry>/v2/`: whether it answers as a registry.
+    async fn ping(&self, scheme: Scheme, registry: &str) -> Result<(), String> {
+        let url = self
+            .url_with(scheme, registry, "")
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let status = response.status();
+        let body = read_limited(response, MAX_PROBE_BODY, "ping", registry)
+            .await
+            .unwrap_or_default();
+        match status {
+            StatusCode::OK | StatusCode::UNAUTHORIZED => Ok(()),
+            _ => Err(error_detail(status.as_u16(), &body)),
+        }
+    }
+
+    /// `<scheme>://<registry>/v2/<path>`, with the registry's scheme.
+    pub async fn url(&self, registry: &str, path: &str) -> Result<Url, RegistryError> {
+        let scheme = self.scheme(registry).await?;
+        self.url_with(scheme, registry, path)
+    }
+
+    fn url_with(&self, scheme: Scheme, registry: &str, path: &str) -> Result<Url, RegistryError> {
+        let s = format!("{}://{registry}/v2/{path}", scheme.as_str());
         Url::parse(&s).map_err(|e| RegistryError::Setup(format!("cannot build URL {s:?}: {e}")))
     }
 
@@ -138,7 +262,9 @@ impl Transport {
     pub fn transport_error(&self, registry: &str, e: &reqwest::Error) -> RegistryError {
         let mut message = error_chain(e);
         let lower = message.to_ascii_lowercase();
-        if self.scheme() == "https"
+        // Registries that may fall back were probed over both schemes already.
+        let https_only = !self.may_use_http(registry);
+        if https_only
             && [
                 "invalidcontenttype",
                 "corrupt message",
@@ -149,15 +275,27 @@ impl Transport {
         {
             message
                 .push_str("; the registry may be serving plain HTTP: pass --allow-http-registry");
-        } else if self.scheme() == "https" && lower.contains("certificate") {
-            message.push_str(
-                "; for a registry with a self-signed certificate pass --allow-insecure-registry",
-            );
+        } else if !self.is_plain_http(registry) {
+            message.push_str(tls_hint(&message));
         }
         RegistryError::Transport {
             registry: registry.to_owned(),
             message,
         }
+    }
+}
+
+/// What to try when a TLS handshake failed, by who refused whom.
+fn tls_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("not valid for name") {
+        "; if the certificate names the registry differently, pass --registry-server-name"
+    } else if lower.contains("invalid peer certificate") {
+        "; for a registry whose certificate does not verify pass --registry-cacert (or --allow-insecure-registry)"
+    } else if lower.contains("alert") && lower.contains("certificate") {
+        "; the registry refused the handshake: it may require a client certificate (--registry-client-cert, --registry-client-key)"
+    } else {
+        ""
     }
 }
 
@@ -187,4 +325,22 @@ fn is_transient(e: &reqwest::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_name_who_refused_whom() {
+        assert!(tls_hint("invalid peer certificate: UnknownIssuer").contains("--registry-cacert"));
+        assert!(
+            tls_hint(r#"invalid peer certificate: certificate not valid for name "127.0.0.1""#)
+                .contains("--registry-server-name")
+        );
+        assert!(
+            tls_hint("received fatal alert: BadCertificate").contains("--registry-client-cert")
+        );
+        assert_eq!(tls_hint("connection refused"), "");
+    }
 }

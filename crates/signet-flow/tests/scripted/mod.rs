@@ -175,6 +175,11 @@ fn respond(content: &Mutex<Content>, method: &str, path: &str) -> Vec<u8> {
             None
         }
     });
+    let found = if path == "/v2/" {
+        Some((b"{}".to_vec(), "application/json"))
+    } else {
+        found
+    };
     let (status, body, content_type) = match found {
         Some((body, ct)) => ("200 OK", body, ct),
         None => (
