@@ -1,5 +1,6 @@
-# Sourced by test.sh, demo.sh and bench.sh: starts a Distribution registry and
-# an OpenBao dev server on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
+# Sourced by test.sh, demo.sh and bench.sh: starts Distribution registries,
+# OpenBao dev servers (one plain, one with TLS) and a mock Sigstore (Fulcio,
+# Rekor, CT log, TSA) on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
 # the caller owns), and stops them again. Nothing listens beyond loopback.
 # shellcheck shell=bash
 
@@ -73,22 +74,12 @@ EOC
 start_ca_registries() {
   local dir=$SIGNET_RUN/tls
   mkdir -p "$dir"
-  (
-    cd "$dir"
-    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-    openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=signet test CA" -keyout ca.key -out ca.pem \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    # name, subject, extensions
-    issue() {
-      openssl req "${ec[@]}" -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
-      printf '%s\n' "basicConstraints=critical,CA:FALSE" "$3" > "$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile "$1.ext" -out "$1.pem" 2>/dev/null
-    }
-    issue server "signet test registry" "subjectAltName=IP:127.0.0.1"$'\n'"extendedKeyUsage=serverAuth"
-    issue mtls "signet mutual-TLS registry" "subjectAltName=DNS:registry.signet.test"$'\n'"extendedKeyUsage=serverAuth"
-    issue client "signet test client" "extendedKeyUsage=clientAuth"
-  )
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=signet test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  tls_cert "$dir" server "/CN=signet test registry" "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" mtls "/CN=signet mutual-TLS registry" "subjectAltName=DNS:registry.signet.test\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" client "/CN=signet test client" "extendedKeyUsage=clientAuth" ca
   export SIGNET_TEST_TLS_DIR=$dir
   local name port extra
   for name in ca-registry mtls-registry; do
@@ -148,8 +139,142 @@ start_openbao() {
   echo "services: OpenBao did not come up (see $SIGNET_RUN/openbao.log)" >&2; return 1
 }
 
+# Signs a certificate for a test: tls_cert DIR NAME SUBJECT EXTENSIONS CA.
+# Writes DIR/NAME.pem and DIR/NAME.key (EC P-256).
+tls_cert() {
+  local dir=$1 name=$2 subject=$3 ext=$4 ca=$5
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$subject" \
+    -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+  printf '%b\n' "$ext" > "$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$ca.pem" -CAkey "$dir/$ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+}
+
+# A second OpenBao dev server for Vault TLS: its API listens with TLS on two
+# ports, with a certificate signed by a test CA made here and valid only for
+# the name vault.signet.test (not for 127.0.0.1, so that the
+# VAULT_TLS_SERVER_NAME path is exercised); the second port also requires a
+# client certificate from that CA. A second, untrusted CA signs the
+# certificates that must be refused. Exports SIGNET_TEST_VAULT_TLS_ADDR,
+# SIGNET_TEST_VAULT_MTLS_ADDR, SIGNET_TEST_VAULT_TLS_DIR (ca.pem, client.pem,
+# client.key, untrusted-ca.pem, untrusted-client.pem/.key) and
+# SIGNET_TEST_VAULT_TLS_TOKEN.
+start_openbao_tls() {
+  local dir=$SIGNET_RUN/openbao-tls
+  mkdir -p "$dir"
+  for ca in ca untrusted-ca; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=signet test $ca" -keyout "$dir/$ca.key" -out "$dir/$ca.pem" 2>/dev/null
+  done
+  tls_cert "$dir" server "/CN=vault.signet.test" "subjectAltName=DNS:vault.signet.test\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" client "/CN=signet test client" "extendedKeyUsage=clientAuth" ca
+  tls_cert "$dir" untrusted-client "/CN=signet untrusted client" "extendedKeyUsage=clientAuth" untrusted-ca
+  export SIGNET_TEST_VAULT_TLS_DIR=$dir SIGNET_TEST_VAULT_TLS_TOKEN=signet-test-root
+  # Each listener also takes a cluster port; on a collision try other ports.
+  local dev tls mtls pid
+  for _ in 1 2 3; do
+    dev=$(free_port); tls=$(free_port); mtls=$(free_port)
+    cat > "$dir/listeners.hcl" <<EOC
+listener "tcp" {
+  address         = "127.0.0.1:$tls"
+  cluster_address = "127.0.0.1:$(free_port)"
+  tls_cert_file   = "$dir/server.pem"
+  tls_key_file    = "$dir/server.key"
+}
+listener "tcp" {
+  address         = "127.0.0.1:$mtls"
+  cluster_address = "127.0.0.1:$(free_port)"
+  tls_cert_file   = "$dir/server.pem"
+  tls_key_file    = "$dir/server.key"
+  tls_require_and_verify_client_cert = true
+  tls_client_ca_file = "$dir/ca.pem"
+}
+EOC
+    "$SIGNET_PEERS/bin/bao" server -dev -dev-no-store-token -dev-root-token-id="$SIGNET_TEST_VAULT_TLS_TOKEN" \
+      -dev-listen-address="127.0.0.1:$dev" -config="$dir/listeners.hcl" > "$SIGNET_RUN/openbao-tls.log" 2>&1 &
+    pid=$!
+    echo "$pid" > "$SIGNET_RUN/openbao-tls.pid"
+    export SIGNET_TEST_VAULT_TLS_ADDR=https://127.0.0.1:$tls SIGNET_TEST_VAULT_MTLS_ADDR=https://127.0.0.1:$mtls
+    for _ in $(seq 1 200); do
+      if curl -sf -o /dev/null --cacert "$dir/ca.pem" --resolve "vault.signet.test:$tls:127.0.0.1" \
+           "https://vault.signet.test:$tls/v1/sys/health" &&
+         curl -sf -o /dev/null --cacert "$dir/ca.pem" --cert "$dir/client.pem" --key "$dir/client.key" \
+           --resolve "vault.signet.test:$mtls:127.0.0.1" "https://vault.signet.test:$mtls/v1/sys/health"; then
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "services: OpenBao with TLS did not come up (see $SIGNET_RUN/openbao-tls.log)" >&2; return 1
+}
+
+# The sigstore-js mock services behind scripts/mock-sigstore.js: Fulcio v1/v2
+# with an embedded-SCT CT log, Rekor v1/v2, an RFC 3161 TSA. Exports the URL
+# and the trust files that describe it:
+#   SIGNET_TEST_SIGSTORE_URL            base URL of every service
+#   SIGNET_TEST_SIGSTORE_DIR            the directory holding the files below
+#   SIGNET_TEST_TRUSTED_ROOT            trusted_root.json (protobuf-specs, current)
+#   SIGNET_TEST_TRUSTED_ROOT_COMPAT     the same for cosign 2.5 / sigstore-go 0.7
+#   SIGNET_TEST_SIGNING_CONFIG          signing_config v0.2
+#   SIGNET_TEST_CLIENT_TRUST_CONFIG     for sigstore-python --trust-config
+#   SIGNET_TEST_FULCIO_ROOT, SIGNET_TEST_REKOR_PUBLIC_KEY,
+#   SIGNET_TEST_CTLOG_PUBLIC_KEY, SIGNET_TEST_TSA_CHAIN   for cosign's SIGSTORE_* variables
+start_mock_sigstore() {
+  local dir=$SIGNET_RUN/mock-sigstore here pid
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  rm -rf "$dir"
+  NODE_PATH=$SIGNET_PEERS/npm/node_modules node "$here/mock-sigstore.js" "$dir" > "$SIGNET_RUN/mock-sigstore.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/mock-sigstore.pid"
+  # The server picks its own free port and writes its URL last.
+  for _ in $(seq 1 200); do
+    [ -s "$dir/url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ ! -s "$dir/url" ]; then
+    echo "services: the mock Sigstore did not come up (see $SIGNET_RUN/mock-sigstore.log)" >&2; return 1
+  fi
+  export SIGNET_TEST_SIGSTORE_URL; SIGNET_TEST_SIGSTORE_URL=$(cat "$dir/url")
+  export SIGNET_TEST_SIGSTORE_DIR=$dir
+  export SIGNET_TEST_TRUSTED_ROOT=$dir/trusted_root.json
+  export SIGNET_TEST_TRUSTED_ROOT_COMPAT=$dir/trusted_root.compat.json
+  export SIGNET_TEST_SIGNING_CONFIG=$dir/signing_config.json
+  export SIGNET_TEST_CLIENT_TRUST_CONFIG=$dir/client_trust_config.json
+  export SIGNET_TEST_FULCIO_ROOT=$dir/fulcio-root.pem
+  export SIGNET_TEST_REKOR_PUBLIC_KEY=$dir/rekor.pub
+  export SIGNET_TEST_CTLOG_PUBLIC_KEY=$dir/ctlog.pub
+  export SIGNET_TEST_TSA_CHAIN=$dir/tsa-chain.pem
+  wait_http "$SIGNET_TEST_SIGSTORE_URL/healthz"
+}
+
+# The test OIDC issuer (crates/signet-testing, binary signet-test-oidc) for
+# scripts; Rust tests start it in-process instead. Build it first
+# (`cargo build -p signet-testing`) or set SIGNET_TEST_OIDC_BIN. Arguments go
+# to the binary (e.g. `--path-prefix /api/actions` for a Gitea/Forgejo-shaped
+# issuer). Exports SIGNET_TEST_OIDC_URL, the issuer URL; tokens come from
+# `curl -d '{"profile":"email","email":"a@example.test"}' $SIGNET_TEST_OIDC_URL/_test/token`.
+start_test_oidc() {
+  local bin=${SIGNET_TEST_OIDC_BIN:-${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/signet-test-oidc}
+  local pid
+  [ -x "$bin" ] || { echo "services: $bin not built (cargo build -p signet-testing)" >&2; return 1; }
+  rm -f "$SIGNET_RUN/test-oidc.url"
+  "$bin" --url-file "$SIGNET_RUN/test-oidc.url" "$@" > "$SIGNET_RUN/test-oidc.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/test-oidc.pid"
+  for _ in $(seq 1 200); do
+    [ -s "$SIGNET_RUN/test-oidc.url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -s "$SIGNET_RUN/test-oidc.url" ] || { echo "services: the test OIDC issuer did not come up (see $SIGNET_RUN/test-oidc.log)" >&2; return 1; }
+  export SIGNET_TEST_OIDC_URL; SIGNET_TEST_OIDC_URL=$(cat "$SIGNET_RUN/test-oidc.url")
+}
+
 stop_services() {
-  for s in registry auth-registry ca-registry mtls-registry openbao; do
+  for s in registry auth-registry ca-registry mtls-registry openbao openbao-tls mock-sigstore test-oidc; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

@@ -1,4 +1,6 @@
-//! Formats and crypto for signet, with no I/O.
+//! Formats and crypto for signet, with no network I/O. The only file access
+//! is [`limits::read_file`] and its siblings, the capped reader every local
+//! input goes through.
 //!
 //! - [`keys`]: cosign key files (scrypt + secretbox), key import, public keys,
 //!   and the [`keys::Signer`] interface KMS backends implement.
@@ -7,6 +9,8 @@
 //!   and go-containerregistry normalise them (`x` is `index.docker.io/library/x`).
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
+//! - [`artifact`]: what a blob signature covers, hashed as it streams.
+//! - [`limits`]: caps on untrusted input and the capped reads of local files.
 //! - [`bundle`]: Sigstore bundles (v0.3) and the single signed-artifact model
 //!   every verification goes through.
 //!
@@ -23,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod artifact;
 pub mod bundle;
 mod digest;
 pub mod error;
@@ -34,5 +39,6 @@ pub mod payload;
 pub mod reference;
 pub mod signature_manifest;
 
+pub use artifact::Artifact;
 pub use digest::Digest;
 pub use error::{FormatError, KeyError, SignatureError};

@@ -2,19 +2,15 @@
 //! and the limits on what it reads.
 
 use std::fmt;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use signet_core::limits::{self, ReadError};
 use thiserror::Error;
-use zeroize::Zeroizing;
 
 use crate::auth::Credential;
-
-/// Largest PEM file read for TLS settings (a system CA bundle is ~200 KiB).
-const MAX_PEM_FILE_BYTES: u64 = 1 << 20;
 
 /// How to talk to registries.
 #[derive(Debug, Clone)]
@@ -91,22 +87,9 @@ impl fmt::Debug for TlsOptions {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum TlsConfigError {
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file is larger than any PEM file signet reads.
-    #[error("{path} is larger than the limit of {limit} bytes")]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// The limit.
-        limit: u64,
-    },
+    /// A file could not be read within its limit.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// PEM that does not parse, or holds nothing usable.
     #[error("{what}: {reason}")]
     Pem {
@@ -129,7 +112,7 @@ impl TlsOptions {
     /// Trusts only the CA certificates in a PEM file, instead of the
     /// platform's roots (`--registry-cacert`, as cosign reads it).
     pub fn trust_only_file(self, path: &Path) -> Result<Self, TlsConfigError> {
-        let pem = read_pem_file(path)?;
+        let pem = limits::read_file(path, limits::CERTIFICATE_FILE)?;
         self.trust_only_pem(&pem, &path.display().to_string())
     }
 
@@ -143,8 +126,9 @@ impl TlsOptions {
     /// files, to registries that ask for one (`--registry-client-cert`,
     /// `--registry-client-key`).
     pub fn client_identity_files(self, cert: &Path, key: &Path) -> Result<Self, TlsConfigError> {
-        let cert_pem = read_pem_file(cert)?;
-        let key_pem = read_pem_file(key)?;
+        let cert_pem = limits::read_file(cert, limits::CERTIFICATE_FILE)?;
+        // Wiped when dropped.
+        let key_pem = limits::read_secret_file(key, limits::KEY_FILE)?;
         self.client_identity_pem(
             &cert_pem,
             &key_pem,
@@ -219,27 +203,6 @@ fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, 
         });
     }
     Ok(certs)
-}
-
-/// Reads a PEM file, capped while reading (a FIFO or `/proc` file reports
-/// no size); the buffer is wiped afterwards, as it may hold a private key.
-fn read_pem_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, TlsConfigError> {
-    let read = |source| TlsConfigError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read)?;
-    let mut buf = Zeroizing::new(Vec::new());
-    file.take(MAX_PEM_FILE_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(read)?;
-    if buf.len() as u64 > MAX_PEM_FILE_BYTES {
-        return Err(TlsConfigError::TooLarge {
-            path: path.to_owned(),
-            limit: MAX_PEM_FILE_BYTES,
-        });
-    }
-    Ok(buf)
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! sign-blob and verify-blob.
 
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use signet_core::Digest;
+use signet_core::Artifact;
 use signet_core::bundle::Bundle;
-use signet_core::limits::MAX_BUNDLE_BYTES;
+use signet_core::limits;
 use signet_kms::{KeyRef, files};
 use signet_verify::{TrustedKey, Verifier};
 
@@ -16,27 +15,39 @@ use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
 use crate::password::CliPasswords;
 
-fn read_blob(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading standard input")?;
-        return Ok(buf);
-    }
-    std::fs::read(path).with_context(|| path.display().to_string())
+/// The blob to sign or verify, opened before any key is loaded so that a
+/// missing file is reported before a password prompt.
+enum BlobSource {
+    Stdin,
+    File(PathBuf, std::fs::File),
 }
 
-fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
-    if meta.len() > limit as u64 {
-        return Err(anyhow!(
-            "{}: {} bytes, larger than the limit of {limit}",
-            path.display(),
-            meta.len()
-        ));
+impl BlobSource {
+    /// Opens `path` (`-` is standard input).
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        if path.as_os_str() == "-" {
+            return Ok(Self::Stdin);
+        }
+        let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+        Ok(Self::File(path.to_owned(), file))
     }
-    std::fs::read(path).with_context(|| path.display().to_string())
+
+    /// Reads the blob as a stream: its digest is computed on the way, and
+    /// its bytes are kept only when `whole` (the key signs whole messages),
+    /// up to [`limits::WHOLE_MESSAGE`].
+    async fn read(self, whole: bool) -> anyhow::Result<Artifact> {
+        let keep = whole.then_some(limits::WHOLE_MESSAGE);
+        tokio::task::spawn_blocking(move || match self {
+            Self::Stdin => {
+                Artifact::read(std::io::stdin().lock(), keep).context("reading standard input")
+            }
+            Self::File(path, file) => {
+                Artifact::read(file, keep).with_context(|| path.display().to_string())
+            }
+        })
+        .await
+        .context("reading the blob")?
+    }
 }
 
 pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
@@ -49,7 +60,6 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
             )));
         }
     }
-    let blob = read_blob(&args.blob)?;
     // Refuse before signing if an output would be overwritten.
     let outputs: Vec<&Path> = [&args.output_signature, &args.bundle]
         .into_iter()
@@ -57,15 +67,19 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         .map(|p| p.as_path())
         .collect();
     files::ensure_absent(&outputs)?;
+    let source = BlobSource::open(&args.blob)?;
     let keyref: KeyRef = args.key.parse()?;
     let signer = signet_kms::load_signer(&keyref, &CliPasswords::new()).await?;
+    let blob = source
+        .read(signer.public_key().signs_whole_message())
+        .await?;
     if args.tlog_upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; nothing was logged. Pass --tlog-upload=false to silence this."
         );
     }
     let signature = signer
-        .sign(&blob)
+        .sign_artifact(&blob)
         .await
         .with_context(|| format!("signing with {}", signer.describe()))?;
     let encoded = B64.encode(&signature);
@@ -74,11 +88,8 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         eprintln!("Wrote signature to file {}", path.display());
     }
     if let Some(path) = &args.bundle {
-        let bundle = Bundle::for_key_signature(
-            Digest::sha256_of(&blob),
-            signature,
-            signer.public_key().hint(),
-        );
+        let bundle =
+            Bundle::for_key_signature(blob.digest().clone(), signature, signer.public_key().hint());
         files::write_new(path, bundle.to_json().as_bytes(), 0o644)?;
         eprintln!("Wrote bundle to file {}", path.display());
     }
@@ -86,7 +97,14 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What `verify-blob` checks the blob against.
+enum Evidence {
+    Bundle(Bundle),
+    Signature(Vec<u8>),
+}
+
 pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
+    let source = BlobSource::open(&args.blob)?;
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
     for k in &args.key {
@@ -97,18 +115,18 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
         ));
     }
     let verifier = Verifier::new(keys)?;
-    let blob = read_blob(&args.blob)?;
-    let bundle = match (&args.bundle, &args.signature) {
+    // The signature or bundle first: it is small, and a bad one fails before
+    // a large blob is read.
+    let evidence = match (&args.bundle, &args.signature) {
         (Some(path), _) => {
-            let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
-            Bundle::parse(&bytes).with_context(|| path.display().to_string())?
+            let bytes = limits::read_file(path, limits::BUNDLE_FILE)?;
+            Evidence::Bundle(Bundle::parse(&bytes).with_context(|| path.display().to_string())?)
         }
         (None, Some(path)) => {
-            let raw = read_limited(path, 64 << 10)?;
+            let raw = limits::read_file(path, limits::SIGNATURE_FILE)?;
             // sign-blob writes base64; accept raw DER too.
             let text = String::from_utf8_lossy(&raw);
-            let signature = B64.decode(text.trim()).unwrap_or(raw);
-            Bundle::for_key_signature(Digest::sha256_of(&blob), signature, String::new())
+            Evidence::Signature(B64.decode(text.trim()).unwrap_or(raw))
         }
         (None, None) => {
             return Err(Failure::other(anyhow!(
@@ -116,7 +134,15 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             )));
         }
     };
-    match verifier.verify_blob(&blob, &bundle) {
+    let blob = source.read(verifier.needs_whole_messages()).await?;
+    // A detached signature becomes a bundle for this blob's digest.
+    let bundle = match evidence {
+        Evidence::Bundle(b) => b,
+        Evidence::Signature(signature) => {
+            Bundle::for_key_signature(blob.digest().clone(), signature, String::new())
+        }
+    };
+    match verifier.verify_artifact(&blob, &bundle) {
         Ok(_) => {
             eprintln!("Verified OK");
             Ok(())

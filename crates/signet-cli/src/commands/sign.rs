@@ -24,7 +24,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
             "--upload=false is not supported: signet always stores the signature in the registry"
         )));
     }
-    let options = SignOptions {
+    let mut options = SignOptions {
         annotations: super::parse_annotations(&args.annotations)?,
         recursive: args.recursive,
     };
@@ -40,6 +40,19 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     // One key load (and one password prompt, one scrypt) for every image.
     let key: KeyRef = key.parse()?;
     let signer = signet_kms::load_signer(&key, &CliPasswords::new()).await?;
+    if let Some(name) = &args.record_key_version {
+        let version = signer.key_version().ok_or_else(|| {
+            anyhow!(
+                "--record-key-version: {key} has no versions (hashivault:// and vault-kv:// keys do)"
+            )
+        })?;
+        if options.annotations.contains_key(name) {
+            return Err(Failure::other(anyhow!(
+                "--record-key-version={name} would replace the annotation {name} given with -a"
+            )));
+        }
+        options.annotations.insert(name.clone(), version);
+    }
     if args.tlog_upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; the signature is stored in the registry only. Pass --tlog-upload=false to silence this."

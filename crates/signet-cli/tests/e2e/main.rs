@@ -9,10 +9,18 @@
 //!   registries with certificates from a test CA (the second requires a client
 //!   certificate), and the CA and client certificate files
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
-//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
+//! - `SIGNET_TEST_VAULT_TLS_ADDR`, `SIGNET_TEST_VAULT_MTLS_ADDR`,
+//!   `SIGNET_TEST_VAULT_TLS_DIR`, `SIGNET_TEST_VAULT_TLS_TOKEN`: a second
+//!   OpenBao serving TLS with a test CA (the second address requires a client
+//!   certificate), for `vault_tls`
+//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo, bao,
+//!   sigstore-python and sigstore-go
+//! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
+//!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
 //!
 //! Without them each test prints a notice and passes, unless
-//! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails.
+//! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails. The
+//! tests in `local_input` need no services and always run.
 
 mod harness;
 
@@ -21,6 +29,9 @@ mod bad_input;
 mod blobs;
 mod interop;
 mod keys;
+mod local_input;
 mod sign_verify;
+mod sigstore_peers;
 mod tls;
 mod vault;
+mod vault_tls;
