@@ -75,7 +75,8 @@ pub struct PublicKeyArgs {
 
 #[derive(Args, Clone)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to registries (for a local registry).
+    /// Let any registry fall back to plain HTTP when HTTPS fails (loopback,
+    /// localhost and private-address registries may without it).
     #[arg(long)]
     pub allow_http_registry: bool,
     /// Accept registries whose TLS certificate does not verify.
@@ -90,6 +91,18 @@ pub struct RegistryArgs {
     /// Registry bearer token.
     #[arg(long, conflicts_with_all = ["registry_username", "registry_password"])]
     pub registry_token: Option<String>,
+    /// CA certificates (PEM) to trust for registries, instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub registry_cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for registries that require mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "registry_client_key")]
+    pub registry_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --registry-client-cert.
+    #[arg(long, value_name = "FILE", requires = "registry_client_cert")]
+    pub registry_client_key: Option<PathBuf>,
+    /// Name to check the registry's TLS certificate against, instead of the registry host.
+    #[arg(long, value_name = "NAME")]
+    pub registry_server_name: Option<String>,
 }
 
 #[derive(Args)]

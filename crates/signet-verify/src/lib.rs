@@ -23,9 +23,10 @@
 
 mod error;
 mod image;
-pub mod online;
 mod verifier;
 
 pub use error::{ConfigError, Rejection, VerifyError};
-pub use image::{ImagePolicy, SignatureCandidate, VerifiedImage, VerifiedSignature};
+pub use image::{
+    ImagePolicy, ImageVerification, SignatureCandidate, VerifiedImage, VerifiedSignature,
+};
 pub use verifier::{TlogCheck, TrustedKey, VerifiedBlob, Verifier};

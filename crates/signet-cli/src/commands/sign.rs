@@ -3,10 +3,10 @@
 use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_flow::sign::{SignError, SignOptions, sign_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_oci::sign::{SignError, SignOptions, sign_image};
 use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;
@@ -79,8 +79,14 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                 for s in signed {
                     let target = store.signature_repository(s.reference.repository_ref());
                     match s.outcome {
-                        AppendOutcome::Appended { .. } => {
+                        AppendOutcome::Appended { merged_again, .. } => {
                             eprintln!("Pushing signature to: {}", target.repo_name());
+                            if merged_again > 0 {
+                                eprintln!(
+                                    "note: {}: other signers wrote the signature manifest at the same time; the signature was merged again ({merged_again}x)",
+                                    s.reference
+                                );
+                            }
                         }
                         AppendOutcome::AlreadyPresent => {
                             eprintln!(

@@ -4,10 +4,10 @@
 use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_flow::verify::{ImageVerifyError, verify_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_verify::online::{ImageVerifyError, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
@@ -54,7 +54,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
 
     let policy_for = |image: &Reference| {
         let annotations = annotations.clone();
-        let repository = args.match_repository.then(|| image.repo_name());
+        let repository = args
+            .match_repository
+            .then(|| image.repository_ref().clone());
         move |digest| {
             let mut p = ImagePolicy::for_digest(digest);
             for (k, v) in &annotations {
