@@ -9,6 +9,8 @@
 //!   and go-containerregistry normalise them (`x` is `index.docker.io/library/x`).
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
+//! - [`referrer`]: Sigstore bundles as OCI 1.1 referrers (cosign 3's
+//!   manifest) and the `sha256-<hex>` fallback index.
 //! - [`artifact`]: what a blob signature covers, hashed as it streams.
 //! - [`limits`]: caps on untrusted input and the capped reads of local files.
 //! - [`bundle`]: Sigstore bundles (v0.1 to v0.3) and the single
@@ -52,6 +54,7 @@ pub mod payload;
 pub mod pem;
 pub mod protojson;
 pub mod reference;
+pub mod referrer;
 pub mod rekor;
 pub mod signature_manifest;
 
