@@ -44,6 +44,16 @@ pub struct Descriptor {
     pub size: u64,
 }
 
+/// What the registry answered to a manifest upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestPut {
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// Whether the registry answered with `OCI-Subject`: it indexed the
+    /// manifest's subject, so the referrers API will list it.
+    pub subject_indexed: bool,
+}
+
 /// An async registry client. Cheap to clone: clones share one connection pool
 /// and one token cache.
 #[derive(Clone)]
@@ -211,6 +221,22 @@ impl RegistryClient {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest, RegistryError> {
+        Ok(self
+            .put_manifest_answer(repo, reference, bytes, media_type)
+            .await?
+            .digest)
+    }
+
+    /// Uploads a manifest and reports what the registry said about it: its
+    /// digest, and whether the registry answered with `OCI-Subject` (it
+    /// indexes the manifest's `subject` for the referrers API).
+    pub async fn put_manifest_answer(
+        &self,
+        repo: &RepositoryRef,
+        reference: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<ManifestPut, RegistryError> {
         let mref = ManifestRef::parse(reference)?;
         let what = format!("upload of {}", manifest_what(repo, reference));
         let digest = Digest::sha256_of(bytes);
@@ -247,7 +273,57 @@ impl RegistryClient {
             return Err(error_for(response, &what, repo.registry()).await);
         }
         check_announced_digest(response.headers(), &digest, &what)?;
-        Ok(digest)
+        let subject_indexed = header_str(response.headers(), "oci-subject").is_some();
+        Ok(ManifestPut {
+            digest,
+            subject_indexed,
+        })
+    }
+
+    /// The referrers of `subject` from the registry's referrers API
+    /// (`GET /v2/<name>/referrers/<digest>`), as the index bytes; `None` when
+    /// the registry has no referrers API (it answers 404, 400 or 405, or not
+    /// with an image index), so that the caller falls back to the
+    /// `sha256-<hex>` tag.
+    pub async fn get_referrers(
+        &self,
+        repo: &RepositoryRef,
+        subject: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let what = format!("referrers of {subject} in {repo}");
+        let req = Req {
+            method: Method::GET,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/referrers/{subject}", repo.repository()),
+                )
+                .await?,
+            accept: Some(manifest::OCI_INDEX.to_owned()),
+            content_type: None,
+            body: None,
+        };
+        let response = self.session.send(repo, Action::Pull, &req).await?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED => {
+                return Ok(None);
+            }
+            _ => return Err(error_for(response, &what, repo.registry()).await),
+        }
+        let is_index = content_type(response.headers()).is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == manifest::OCI_INDEX)
+        });
+        if !is_index {
+            return Ok(None);
+        }
+        let limit = self.options().max_manifest_bytes;
+        Ok(Some(
+            read_limited(response, limit, &what, repo.registry()).await?,
+        ))
     }
 
     /// Downloads a blob of at most `max_bytes` and checks it against `digest`.

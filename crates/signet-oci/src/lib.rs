@@ -19,6 +19,9 @@
 //!   works on (with `--recursive`, an index and its children).
 //! - [`signatures`]: cosign's legacy `sha256-<hex>.sig` layout: reading
 //!   signature layers and appending to them without losing concurrent writes.
+//! - [`referrers`]: OCI 1.1 referrers (Sigstore bundles attached to images):
+//!   the referrers API, or the `sha256-<hex>` fallback index kept with the
+//!   same discipline as `.sig` appends.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are
@@ -32,6 +35,7 @@ mod error;
 pub mod manifest;
 mod options;
 pub mod reference;
+pub mod referrers;
 pub mod resolve;
 mod response;
 mod scheme;
@@ -43,7 +47,7 @@ mod transport;
 pub mod www_authenticate;
 
 pub use auth::{AuthError, Credential, credential_for};
-pub use client::{Descriptor, Manifest, RegistryClient};
+pub use client::{Descriptor, Manifest, ManifestPut, RegistryClient};
 pub use error::RegistryError;
 pub use options::{ClientOptions, TlsConfigError, TlsOptions};
 pub use reference::{Reference, ReferenceError, RepositoryRef};

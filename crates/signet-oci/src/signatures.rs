@@ -30,7 +30,7 @@ use crate::error::RegistryError;
 use crate::reference::RepositoryRef;
 
 /// How many times an append is merged and written again.
-const MAX_APPEND_ATTEMPTS: u32 = 30;
+pub(crate) const MAX_APPEND_ATTEMPTS: u32 = 30;
 /// How long a written manifest must stay unchanged, at least, before the
 /// write counts as kept when no other writer has been seen.
 const MIN_SETTLE: Duration = Duration::from_millis(50);
@@ -43,7 +43,7 @@ const MAX_SETTLE: Duration = Duration::from_secs(4);
 /// How much longer than our own read-to-write time another writer may take.
 const SETTLE_FACTOR: u32 = 4;
 /// Re-reads of the tag after one write.
-const MAX_CHECKS: u32 = 20;
+pub(crate) const MAX_CHECKS: u32 = 20;
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -636,19 +636,20 @@ impl SignatureStore {
     }
 }
 
-/// What one append has learned about other writers.
+/// What one append has learned about other writers (shared with the
+/// referrers fallback index, which is appended to the same way).
 #[derive(Default)]
-struct Contention {
+pub(crate) struct Contention {
     /// Whether another writer has been seen (the tag moved under us, a write
     /// collided, or our write was replaced).
-    seen: bool,
+    pub(crate) seen: bool,
     /// Our own longest time from the last read of the tag to a finished write.
-    slowest_write: Duration,
+    pub(crate) slowest_write: Duration,
 }
 
 impl Contention {
     /// How long a written manifest must stay unchanged to count as kept.
-    fn settle(&self) -> Duration {
+    pub(crate) fn settle(&self) -> Duration {
         let own = (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE);
         if self.seen {
             own.max(CONTENDED_SETTLE).min(MAX_SETTLE)
@@ -658,14 +659,14 @@ impl Contention {
     }
 
     /// The pause before the first re-check after a write.
-    fn first_check(&self) -> Duration {
+    pub(crate) fn first_check(&self) -> Duration {
         (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE)
     }
 }
 
 /// A pseudo-random extra wait, different per process and attempt, so that
 /// writers who collided do not collide again in lockstep.
-fn jitter(attempt: u32) -> Duration {
+pub(crate) fn jitter(attempt: u32) -> Duration {
     let seed = u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ u64::from(attempt).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     let nanos = std::time::SystemTime::now()
