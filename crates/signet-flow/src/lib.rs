@@ -7,11 +7,15 @@
 //! The CLI calls these functions once per image; services (a registry gate,
 //! an admission webhook, `verify --policy`) are meant to call the same ones.
 //!
-//! - [`sign`]: resolve → payload → sign → append to the `.sig` manifest.
+//! - [`sign`]: resolve → payload → sign (a key, a KMS key, or an ephemeral
+//!   key certified by Fulcio) → timestamp and log → store in the `.sig`
+//!   layout, as an OCI 1.1 referrer bundle, or both.
+//! - [`blob`]: sign a blob, log it, and make its v0.3 bundle.
 //! - [`verify`]: resolve → fetch the signature layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod blob;
 pub mod sign;
 pub mod verify;

@@ -1,4 +1,18 @@
-//! Signing images with a key: resolve, build the payload, sign, store.
+//! Signing images: resolve, sign, record in the transparency log, store.
+//!
+//! One signer (a key, a KMS key, or an ephemeral key certified by Fulcio)
+//! signs every manifest; a [`Recorder`] timestamps and logs each signature
+//! (nothing, with `--tlog-upload=false` and no timestamp authority); the
+//! result is stored in one or both layouts:
+//!
+//! - **legacy** (cosign 1/2, skopeo, podman, Harbor): a simple-signing
+//!   payload appended as a layer of the `sha256-<hex>.sig` manifest, with
+//!   cosign's `certificate`, `chain`, `bundle` (Rekor SET) and
+//!   `rfc3161timestamp` annotations;
+//! - **referrer** (cosign 3): a DSSE envelope over an in-toto statement
+//!   (`https://sigstore.dev/cosign/sign/v1`), in a Sigstore bundle v0.3
+//!   attached to the image as an OCI 1.1 referrer (through the referrers
+//!   API, or the `sha256-<hex>` fallback index).
 
 use std::collections::BTreeMap;
 
@@ -6,12 +20,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use signet_core::Digest;
 use signet_core::KeyError;
+use signet_core::bundle::BUNDLE_V03_MEDIA_TYPE;
+use signet_core::dsse::{self, Envelope, IN_TOTO_PAYLOAD_TYPE};
+use signet_core::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use signet_core::keys::Signer;
 use signet_core::payload::SimpleSigningPayload;
-use signet_core::signature_manifest::{Layer, SIGNATURE_ANNOTATION};
+use signet_core::referrer::{BundleReferrer, ContentDescriptor};
+use signet_core::signature_manifest::{Layer, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
+use signet_sigstore::SigningError;
+use signet_sigstore::signing::{
+    Evidence, Recorder, SignedContent, SignerMaterial, bundle, legacy_annotations,
+};
 use thiserror::Error;
 
 use signet_oci::Reference;
+use signet_oci::referrers::{Attached, ReferrerStore, ReferrersError};
 use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{AppendOutcome, SignatureStore, SignatureStoreError};
 
@@ -22,9 +45,15 @@ pub enum SignError {
     /// The image could not be looked up.
     #[error(transparent)]
     Image(#[from] ImageLookupError),
-    /// Storing the signature failed.
+    /// Storing the signature in the `.sig` layout failed.
     #[error(transparent)]
     Store(#[from] SignatureStoreError),
+    /// Attaching the bundle as a referrer failed.
+    #[error(transparent)]
+    Referrer(#[from] ReferrersError),
+    /// The registry failed while describing the image.
+    #[error(transparent)]
+    Registry(#[from] signet_oci::RegistryError),
     /// The signer failed.
     #[error("signing {reference} with {key}: {error}")]
     Signer {
@@ -35,15 +64,78 @@ pub enum SignError {
         /// What failed.
         error: KeyError,
     },
+    /// Timestamping or logging the signature failed.
+    #[error("{reference}: {error}")]
+    Record {
+        /// The image.
+        reference: String,
+        /// What failed.
+        error: SigningError,
+    },
+}
+
+/// Where signatures are stored (`--registry-referrers-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// The `sha256-<hex>.sig` tag (the default: every cosign, skopeo,
+    /// podman and Harbor reads it).
+    #[default]
+    Legacy,
+    /// A Sigstore bundle v0.3 as an OCI 1.1 referrer (cosign 3's default).
+    Referrer,
+    /// Both.
+    Both,
+}
+
+impl Layout {
+    fn legacy(self) -> bool {
+        matches!(self, Self::Legacy | Self::Both)
+    }
+
+    fn referrer(self) -> bool {
+        matches!(self, Self::Referrer | Self::Both)
+    }
 }
 
 /// Options for [`sign_image`].
 #[derive(Debug, Clone, Default)]
 pub struct SignOptions {
-    /// `-a key=value` claims, written to the payload's `optional`.
+    /// `-a key=value` claims: the payload's `optional`, or the statement
+    /// subject's annotations.
     pub annotations: BTreeMap<String, String>,
     /// Also sign every manifest an index lists.
     pub recursive: bool,
+    /// Where to store the signatures.
+    pub layout: Layout,
+}
+
+/// Who signs, and how each signature is recorded.
+pub struct SigningIdentity<'a> {
+    /// The signer.
+    pub signer: &'a dyn Signer,
+    /// What vouches for its key: its certificate, or the public key.
+    pub material: SignerMaterial,
+    /// Timestamp authorities and logs (empty to record nothing).
+    pub recorder: &'a Recorder,
+}
+
+impl<'a> SigningIdentity<'a> {
+    /// A key pair's identity: the public key, recorded by `recorder`.
+    pub fn key(signer: &'a dyn Signer, recorder: &'a Recorder) -> Self {
+        Self {
+            material: SignerMaterial::PublicKey(signer.public_key().clone()),
+            signer,
+            recorder,
+        }
+    }
+}
+
+/// Where the image's signature registry state lives.
+pub struct Stores<'a> {
+    /// The `.sig` layout (with `COSIGN_REPOSITORY`).
+    pub signatures: &'a SignatureStore,
+    /// OCI 1.1 referrers (in the image's own repository).
+    pub referrers: &'a ReferrerStore,
 }
 
 /// One manifest that was signed.
@@ -51,59 +143,180 @@ pub struct SignOptions {
 pub struct SignedManifest {
     /// The manifest, by digest.
     pub reference: Reference,
-    /// Whether a signature was added or already present.
-    pub outcome: AppendOutcome,
+    /// The `.sig` append, when that layout was written.
+    pub legacy: Option<AppendOutcome>,
+    /// The referrer, when that layout was written.
+    pub referrer: Option<Attached>,
+    /// The log entries made (index and log ID, as the logs answered).
+    pub log_indexes: Vec<u64>,
 }
 
 /// Resolves `image` to a digest once, signs it (and with `recursive`, every
-/// child of an index), and stores each signature as cosign does.
+/// child of an index), records and stores each signature.
 pub async fn sign_image(
-    store: &SignatureStore,
-    signer: &dyn Signer,
+    stores: &Stores<'_>,
+    identity: &SigningIdentity<'_>,
     image: &Reference,
     options: &SignOptions,
 ) -> Result<Vec<SignedManifest>, SignError> {
-    let digests = resolve_image(store.client(), image, options.recursive).await?;
+    let digests = resolve_image(stores.signatures.client(), image, options.recursive).await?;
     let mut signed = Vec::with_capacity(digests.len());
     for digest in digests {
-        let outcome = sign_digest(store, signer, image, &digest, options).await?;
-        signed.push(SignedManifest {
-            reference: image.with_digest(digest),
-            outcome,
-        });
+        let mut done = SignedManifest {
+            reference: image.with_digest(digest.clone()),
+            legacy: None,
+            referrer: None,
+            log_indexes: Vec::new(),
+        };
+        if options.layout.legacy() {
+            let (outcome, evidence) =
+                sign_legacy(stores.signatures, identity, image, &digest, options).await?;
+            done.legacy = Some(outcome);
+            done.log_indexes
+                .extend(evidence.tlog_entries.iter().map(|e| e.log_index));
+        }
+        if options.layout.referrer() {
+            let (attached, evidence) =
+                sign_referrer(stores.referrers, identity, image, &digest, options).await?;
+            done.referrer = Some(attached);
+            done.log_indexes
+                .extend(evidence.tlog_entries.iter().map(|e| e.log_index));
+        }
+        signed.push(done);
     }
     Ok(signed)
 }
 
-async fn sign_digest(
+fn signer_error(image: &Reference, identity: &SigningIdentity<'_>, error: KeyError) -> SignError {
+    SignError::Signer {
+        reference: image.to_string(),
+        key: identity.signer.describe(),
+        error,
+    }
+}
+
+fn record_error(image: &Reference, error: SigningError) -> SignError {
+    SignError::Record {
+        reference: image.to_string(),
+        error,
+    }
+}
+
+async fn sign_legacy(
     store: &SignatureStore,
-    signer: &dyn Signer,
+    identity: &SigningIdentity<'_>,
     image: &Reference,
     digest: &Digest,
     options: &SignOptions,
-) -> Result<AppendOutcome, SignError> {
+) -> Result<(AppendOutcome, Evidence), SignError> {
     // cosign names the image's repository, without tag, in the payload.
     let payload =
         SimpleSigningPayload::new(image.repo_name(), digest.clone(), &options.annotations)
             .to_bytes();
-    let signature = signer
+    let signature = identity
+        .signer
         .sign(&payload)
         .await
-        .map_err(|error| SignError::Signer {
-            reference: image.to_string(),
-            key: signer.describe(),
-            error,
-        })?;
-    let layer = Layer::simple_signing(&payload, B64.encode(&signature));
-    let public = signer.public_key();
+        .map_err(|e| signer_error(image, identity, e))?;
+    let evidence = identity
+        .recorder
+        .record(
+            &SignedContent::Message {
+                digest: &Digest::sha256_of(&payload),
+                signature: &signature,
+            },
+            &identity.material,
+        )
+        .await
+        .map_err(|e| record_error(image, e))?;
+    let mut layer = Layer::simple_signing(&payload, B64.encode(&signature));
+    layer
+        .annotations
+        .extend(legacy_annotations(&identity.material, &evidence));
+    let logged = layer.annotations.contains_key(REKOR_BUNDLE_ANNOTATION);
+    let public = identity.signer.public_key();
+    // The same payload signed by the same key is already there, with log
+    // evidence if this signature has some (a signature stored without its
+    // log entry would not verify without --insecure-ignore-tlog).
     let same_key = |existing: &Layer| {
-        existing
-            .annotations
-            .get(SIGNATURE_ANNOTATION)
-            .and_then(|s| B64.decode(s.trim()).ok())
-            .is_some_and(|sig| public.verify(&payload, &sig).is_ok())
+        (!logged || existing.annotations.contains_key(REKOR_BUNDLE_ANNOTATION))
+            && existing
+                .annotations
+                .get(SIGNATURE_ANNOTATION)
+                .and_then(|s| B64.decode(s.trim()).ok())
+                .is_some_and(|sig| public.verify(&payload, &sig).is_ok())
     };
-    Ok(store
+    let outcome = store
         .append(image.repository_ref(), digest, &payload, layer, &same_key)
-        .await?)
+        .await?;
+    Ok((outcome, evidence))
+}
+
+async fn sign_referrer(
+    referrers: &ReferrerStore,
+    identity: &SigningIdentity<'_>,
+    image: &Reference,
+    digest: &Digest,
+    options: &SignOptions,
+) -> Result<(Attached, Evidence), SignError> {
+    let repo = image.repository_ref();
+    let described = referrers
+        .client()
+        .head_manifest(repo, &digest.to_string())
+        .await?
+        .ok_or_else(|| {
+            SignError::Registry(signet_oci::RegistryError::NotFound {
+                what: format!("manifest {digest} in {repo}"),
+                detail: "HTTP 404".into(),
+            })
+        })?;
+    let statement = Statement::cosign_sign(digest, &options.annotations)
+        .to_json()
+        .into_bytes();
+    let signature = identity
+        .signer
+        .sign(&dsse::pae(IN_TOTO_PAYLOAD_TYPE, &statement))
+        .await
+        .map_err(|e| signer_error(image, identity, e))?;
+    let envelope = Envelope {
+        payload: statement,
+        payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+        signatures: vec![dsse::Signature {
+            sig: signature,
+            keyid: String::new(),
+        }],
+    };
+    let content = SignedContent::Dsse(&envelope);
+    let evidence = identity
+        .recorder
+        .record(&content, &identity.material)
+        .await
+        .map_err(|e| record_error(image, e))?;
+    let bundle_json = bundle(&content, &identity.material, &evidence)
+        .to_json()
+        .into_bytes();
+    let referrer = BundleReferrer {
+        bundle_media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
+        bundle_digest: Digest::sha256_of(&bundle_json),
+        bundle_size: bundle_json.len() as u64,
+        subject: ContentDescriptor {
+            media_type: described.media_type,
+            digest: described.digest,
+            size: described.size,
+        },
+        content: "dsse-envelope".to_owned(),
+        predicate_type: Some(COSIGN_SIGN_PREDICATE_TYPE.to_owned()),
+        created: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    };
+    let manifest = referrer.manifest_bytes();
+    let attached = referrers
+        .attach(
+            repo,
+            digest,
+            &manifest,
+            &[&bundle_json],
+            BUNDLE_V03_MEDIA_TYPE,
+        )
+        .await?;
+    Ok((attached, evidence))
 }

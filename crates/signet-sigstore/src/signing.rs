@@ -8,8 +8,9 @@
 //!                                   + Fulcio certificate (chain, SCT checked)
 //! payload ──► Signer::sign ──► signature
 //! signature ──► Recorder::record ──► timestamps (TSA), then log entries
-//!               (Rekor v1 hashedrekord 0.0.1 / Rekor v2 hashedrekord 0.0.2)
-//! ──► message_bundle (v0.3) / legacy_annotations (.sig layer)
+//!               (Rekor v1: hashedrekord 0.0.1, or dsse 0.0.1 for an
+//!               envelope; Rekor v2: hashedrekord 0.0.2)
+//! ──► bundle (v0.3) / legacy_annotations (.sig layer)
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use signet_core::rekor::V002Verifier;
 use signet_core::signature_manifest::{
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, RFC3161_ANNOTATION,
 };
+use signet_core::dsse::Envelope;
 use signet_core::{Artifact, KeyError};
 use signet_pki::certificate::{Certificate, chain_to_pem};
 use signet_trust::key_details_of;
@@ -157,35 +159,26 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Timestamps `signature`, then records it (over `digest`, the SHA-256
-    /// of what was signed) in every log. For a certificate, every time the
-    /// services state must fall inside its validity, or the signature could
-    /// never verify.
+    /// Timestamps the signature, then records it in every log. For a
+    /// certificate, every time the services state must fall inside its
+    /// validity, or the signature could never verify.
     pub async fn record(
         &self,
-        digest: &Digest,
-        signature: &[u8],
+        content: &SignedContent<'_>,
         material: &SignerMaterial,
     ) -> Result<Evidence, SigningError> {
+        let signature = content.signature()?;
         let mut evidence = Evidence::default();
         for tsa in &self.tsa {
             let stamp = tsa.timestamp(signature).await?;
             if let Some(leaf) = material.leaf() {
-                check_within(
-                    leaf,
-                    stamp.time,
-                    &format!("the timestamp from {}", tsa.url()),
-                )?;
+                check_within(leaf, stamp.time, &format!("the timestamp from {}", tsa.url()))?;
             }
             evidence.timestamps.push(stamp);
         }
         for log in &self.rekor {
             let proposal = match log {
-                RekorClient::V1(_) => Proposal::HashedRekordV001 {
-                    digest: digest.clone(),
-                    signature: signature.to_vec(),
-                    verifier_pem: material.verifier_pem(),
-                },
+                RekorClient::V1(_) => content.v1_proposal(material),
                 RekorClient::V2(c) => {
                     if evidence.timestamps.is_empty() {
                         return Err(SigningError::Config(format!(
@@ -193,21 +186,7 @@ impl Recorder {
                             c.url()
                         )));
                     }
-                    let key = material.public_key()?;
-                    Proposal::HashedRekordV002 {
-                        digest: digest.clone(),
-                        signature: signature.to_vec(),
-                        verifier: match material {
-                            SignerMaterial::Certificate(c) => {
-                                V002Verifier::X509Certificate(c.leaf.as_der().to_vec())
-                            }
-                            SignerMaterial::PublicKey(k) => {
-                                V002Verifier::PublicKey(k.to_spki_der())
-                            }
-                        },
-                        key_details: key_details_of(&key)
-                            .map_err(|e| SigningError::Config(e.to_string()))?,
-                    }
+                    content.v2_proposal(material)?
                 }
             };
             let entry = log.create_entry(&proposal).await?;
@@ -224,6 +203,76 @@ impl Recorder {
     }
 }
 
+/// What was signed, as a log records it.
+#[derive(Debug, Clone, Copy)]
+pub enum SignedContent<'a> {
+    /// A signature over an artifact (a blob, or an image's simple-signing
+    /// payload) whose SHA-256 is `digest`.
+    Message {
+        /// SHA-256 of the signed bytes.
+        digest: &'a Digest,
+        /// The signature.
+        signature: &'a [u8],
+    },
+    /// A DSSE envelope with one signature.
+    Dsse(&'a Envelope),
+}
+
+impl SignedContent<'_> {
+    fn signature(&self) -> Result<&[u8], SigningError> {
+        match self {
+            Self::Message { signature, .. } => Ok(signature),
+            Self::Dsse(envelope) => match envelope.signatures.as_slice() {
+                [one] => Ok(&one.sig),
+                other => Err(SigningError::Config(format!(
+                    "a DSSE envelope to record must carry one signature, not {}",
+                    other.len()
+                ))),
+            },
+        }
+    }
+
+    /// Rekor v1: `hashedrekord` 0.0.1 for a message, `dsse` 0.0.1 for an
+    /// envelope (what cosign and sigstore-go upload).
+    fn v1_proposal(&self, material: &SignerMaterial) -> Proposal {
+        match self {
+            Self::Message { digest, signature } => Proposal::HashedRekordV001 {
+                digest: (*digest).clone(),
+                signature: signature.to_vec(),
+                verifier_pem: material.verifier_pem(),
+            },
+            Self::Dsse(envelope) => Proposal::DsseV001 {
+                envelope_json: envelope.to_json(),
+                verifiers_pem: vec![material.verifier_pem()],
+            },
+        }
+    }
+
+    /// Rekor v2 takes `hashedrekord` 0.0.2 only; an envelope is logged as a
+    /// signature over the digest of its pre-authentication encoding.
+    fn v2_proposal(&self, material: &SignerMaterial) -> Result<Proposal, SigningError> {
+        let (digest, signature) = match self {
+            Self::Message { digest, signature } => ((*digest).clone(), signature.to_vec()),
+            Self::Dsse(envelope) => (
+                Digest::sha256_of(&envelope.pae()),
+                self.signature()?.to_vec(),
+            ),
+        };
+        let key = material.public_key()?;
+        Ok(Proposal::HashedRekordV002 {
+            digest,
+            signature,
+            verifier: match material {
+                SignerMaterial::Certificate(c) => {
+                    V002Verifier::X509Certificate(c.leaf.as_der().to_vec())
+                }
+                SignerMaterial::PublicKey(k) => V002Verifier::PublicKey(k.to_spki_der()),
+            },
+            key_details: key_details_of(&key).map_err(|e| SigningError::Config(e.to_string()))?,
+        })
+    }
+}
+
 fn check_within(leaf: &Certificate, at: SystemTime, what: &str) -> Result<(), SigningError> {
     if at < leaf.not_before() || at > leaf.not_after() {
         return Err(SigningError::Timing(format!(
@@ -236,14 +285,9 @@ fn check_within(leaf: &Certificate, at: SystemTime, what: &str) -> Result<(), Si
     Ok(())
 }
 
-/// A v0.3 bundle for a message signature: the leaf certificate (never the
-/// chain or root) or a key hint, the log entries and the timestamps.
-pub fn message_bundle(
-    digest: &Digest,
-    signature: &[u8],
-    material: &SignerMaterial,
-    evidence: &Evidence,
-) -> Bundle {
+/// A v0.3 bundle: the leaf certificate (never the chain or root) or a key
+/// hint, the log entries, the timestamps, and the signature or envelope.
+pub fn bundle(content: &SignedContent<'_>, material: &SignerMaterial, evidence: &Evidence) -> Bundle {
     let verification_material = match material {
         SignerMaterial::Certificate(c) => VerificationMaterial::CertificateDer {
             chain: vec![c.leaf.as_der().to_vec()],
@@ -261,10 +305,15 @@ pub fn message_bundle(
             .iter()
             .map(|t| t.response.clone())
             .collect(),
-        content: BundleContent::MessageSignature(MessageSignature {
-            message_digest: HashOutput::from_sha256(digest),
-            signature: signature.to_vec(),
-        }),
+        content: match content {
+            SignedContent::Message { digest, signature } => {
+                BundleContent::MessageSignature(MessageSignature {
+                    message_digest: HashOutput::from_sha256(digest),
+                    signature: signature.to_vec(),
+                })
+            }
+            SignedContent::Dsse(envelope) => BundleContent::DsseEnvelope((*envelope).clone()),
+        },
     }
 }
 
