@@ -56,7 +56,10 @@ pub async fn sign_blob(
         digest: artifact.digest(),
         signature: &signature,
     };
-    let evidence = identity.recorder.record(&content, &identity.material).await?;
+    let evidence = identity
+        .recorder
+        .record(&content, &identity.material)
+        .await?;
     let bundle = bundle(&content, &identity.material, &evidence);
     Ok(SignedBlob {
         signature,

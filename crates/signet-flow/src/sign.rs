@@ -306,7 +306,9 @@ async fn sign_referrer(
         },
         content: "dsse-envelope".to_owned(),
         predicate_type: Some(COSIGN_SIGN_PREDICATE_TYPE.to_owned()),
-        created: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        created: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
     };
     let manifest = referrer.manifest_bytes();
     let attached = referrers

@@ -21,13 +21,13 @@ use signet_core::bundle::{
     BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, MessageSignature, RekorBundle,
     TransparencyLogEntry, VerificationMaterial, rfc3161_annotation,
 };
+use signet_core::dsse::Envelope;
 use signet_core::hash::HashOutput;
 use signet_core::keys::{BoxFuture, PrivateKey, PublicKey, Signer};
 use signet_core::rekor::V002Verifier;
 use signet_core::signature_manifest::{
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, RFC3161_ANNOTATION,
 };
-use signet_core::dsse::Envelope;
 use signet_core::{Artifact, KeyError};
 use signet_pki::certificate::{Certificate, chain_to_pem};
 use signet_trust::key_details_of;
@@ -172,7 +172,11 @@ impl Recorder {
         for tsa in &self.tsa {
             let stamp = tsa.timestamp(signature).await?;
             if let Some(leaf) = material.leaf() {
-                check_within(leaf, stamp.time, &format!("the timestamp from {}", tsa.url()))?;
+                check_within(
+                    leaf,
+                    stamp.time,
+                    &format!("the timestamp from {}", tsa.url()),
+                )?;
             }
             evidence.timestamps.push(stamp);
         }
@@ -287,7 +291,11 @@ fn check_within(leaf: &Certificate, at: SystemTime, what: &str) -> Result<(), Si
 
 /// A v0.3 bundle: the leaf certificate (never the chain or root) or a key
 /// hint, the log entries, the timestamps, and the signature or envelope.
-pub fn bundle(content: &SignedContent<'_>, material: &SignerMaterial, evidence: &Evidence) -> Bundle {
+pub fn bundle(
+    content: &SignedContent<'_>,
+    material: &SignerMaterial,
+    evidence: &Evidence,
+) -> Bundle {
     let verification_material = match material {
         SignerMaterial::Certificate(c) => VerificationMaterial::CertificateDer {
             chain: vec![c.leaf.as_der().to_vec()],
@@ -406,4 +414,184 @@ pub fn connect(
         fulcio,
         recorder: Recorder { rekor, tsa },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::body::Bytes;
+    use axum::routing::post;
+    use signet_core::bundle::BundleContent;
+    use signet_core::keys::LocalSigner;
+    use signet_core::rekor::LoggedEntry;
+    use signet_pki::tsa::TimestampRequest;
+
+    use super::*;
+    use crate::rekor::tests::{V1Fault, V2Fault, v1_log, v2_log};
+    use crate::test_pki::{TestFulcio, TestTsa};
+    use crate::test_server::serve;
+
+    async fn tsa() -> TimestampClient {
+        let tsa = Arc::new(TestTsa::new());
+        let signer = tsa.clone();
+        let router = Router::new().route(
+            "/api/v1/timestamp",
+            post(move |body: Bytes| {
+                let tsa = signer.clone();
+                async move {
+                    let request = TimestampRequest::from_der(&body).unwrap();
+                    tsa.signer.respond(&request, SystemTime::now()).unwrap()
+                }
+            }),
+        );
+        let url = format!("{}/api/v1/timestamp", serve(router).await);
+        TimestampClient::new(
+            crate::HttpClient::new(&Default::default()).unwrap(),
+            &url,
+            vec![tsa.authority()],
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_key_signature_is_timestamped_and_logged_in_rekor_v2() {
+        let (log, _) = v2_log(V2Fault::None).await;
+        let recorder = Recorder {
+            rekor: vec![RekorClient::V2(log)],
+            tsa: vec![tsa().await],
+        };
+        let signer = LocalSigner::new(PrivateKey::generate_p256().unwrap(), "test key");
+        let material = SignerMaterial::PublicKey(signer.public_key().clone());
+        let artifact = Artifact::from_bytes(b"artifact".to_vec());
+        let signature = signer.sign_artifact(&artifact).await.unwrap();
+        let content = SignedContent::Message {
+            digest: artifact.digest(),
+            signature: &signature,
+        };
+        let evidence = recorder.record(&content, &material).await.unwrap();
+        assert_eq!(evidence.timestamps.len(), 1);
+        assert_eq!(evidence.tlog_entries[0].kind_version.version, "0.0.2");
+        let written = bundle(&content, &material, &evidence).to_json();
+        let read = Bundle::parse(written.as_bytes()).unwrap();
+        assert_eq!(read.rfc3161_timestamps.len(), 1);
+        assert!(matches!(
+            read.verification_material,
+            VerificationMaterial::PublicKey { .. }
+        ));
+        // A key signature's legacy annotations: the timestamp only (Rekor v2
+        // has no SET for cosign's bundle annotation).
+        let annotations = legacy_annotations(&material, &evidence);
+        assert_eq!(annotations.keys().collect::<Vec<_>>(), [RFC3161_ANNOTATION]);
+    }
+
+    #[tokio::test]
+    async fn a_dsse_envelope_goes_to_rekor_v2_as_a_hashedrekord_over_its_pae() {
+        let (log, _) = v2_log(V2Fault::None).await;
+        let recorder = Recorder {
+            rekor: vec![RekorClient::V2(log)],
+            tsa: vec![tsa().await],
+        };
+        let key = PrivateKey::generate_p256().unwrap();
+        let payload = b"{\"_type\":\"https://in-toto.io/Statement/v1\"}".to_vec();
+        let pae = signet_core::dsse::pae("application/vnd.in-toto+json", &payload);
+        let envelope = Envelope {
+            payload,
+            payload_type: "application/vnd.in-toto+json".into(),
+            signatures: vec![signet_core::dsse::Signature {
+                sig: key.sign(&pae).unwrap(),
+                keyid: String::new(),
+            }],
+        };
+        let material = SignerMaterial::PublicKey(key.public_key());
+        let evidence = recorder
+            .record(&SignedContent::Dsse(&envelope), &material)
+            .await
+            .unwrap();
+        let LoggedEntry::HashedRekordV002(logged) =
+            LoggedEntry::parse(&evidence.tlog_entries[0].canonicalized_body).unwrap()
+        else {
+            panic!("not hashedrekord 0.0.2");
+        };
+        assert_eq!(logged.data.digest(), Digest::sha256_of(&pae).raw());
+        let b = bundle(&SignedContent::Dsse(&envelope), &material, &evidence);
+        assert!(matches!(b.content, BundleContent::DsseEnvelope(_)));
+    }
+
+    #[tokio::test]
+    async fn rekor_v2_without_a_timestamp_authority_is_refused() {
+        let (log, _) = v2_log(V2Fault::None).await;
+        let recorder = Recorder {
+            rekor: vec![RekorClient::V2(log)],
+            tsa: vec![],
+        };
+        let key = PrivateKey::generate_p256().unwrap();
+        let e = recorder
+            .record(
+                &SignedContent::Message {
+                    digest: &Digest::sha256_of(b"a"),
+                    signature: &key.sign(b"a").unwrap(),
+                },
+                &SignerMaterial::PublicKey(key.public_key()),
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs an RFC 3161 timestamp authority"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_keyless_signature_logged_in_rekor_v1_gets_cosigns_annotations() {
+        let (log, _) = v1_log(V1Fault::None).await;
+        let recorder = Recorder {
+            rekor: vec![RekorClient::V1(log)],
+            tsa: vec![tsa().await],
+        };
+        let fulcio = TestFulcio::new();
+        let key = PrivateKey::generate_p256().unwrap();
+        let issued = fulcio.issue(key.public_key().to_spki_der(), "dev@example.test");
+        let certificate = SigningCertificate {
+            identity: signet_pki::profile::FulcioCertificate::parse(&issued.certificate).unwrap(),
+            leaf: issued.certificate.clone(),
+            chain: issued.chain[1..].to_vec(),
+            detached_sct: None,
+        };
+        let material = SignerMaterial::Certificate(Box::new(certificate));
+        let signature = key.sign(b"payload").unwrap();
+        let content = SignedContent::Message {
+            digest: &Digest::sha256_of(b"payload"),
+            signature: &signature,
+        };
+        // The synthetic log integrates at a fixed time in 2027, outside the
+        // ten-minute certificate: the signature could never verify.
+        let e = recorder
+            .record(&content, &material)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("signing time: the log entry of http://127.0.0.1:")
+                && e.contains("outside the certificate's validity"),
+            "{e}"
+        );
+        // Without the log, the timestamp fits and the annotations follow
+        // cosign: the leaf, the chain, the timestamp.
+        let recorder = Recorder {
+            rekor: vec![],
+            tsa: recorder.tsa,
+        };
+        let evidence = recorder.record(&content, &material).await.unwrap();
+        let annotations = legacy_annotations(&material, &evidence);
+        assert!(annotations[CERTIFICATE_ANNOTATION].starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(
+            annotations[CHAIN_ANNOTATION]
+                .matches("BEGIN CERTIFICATE")
+                .count(),
+            2
+        );
+        assert!(annotations.contains_key(RFC3161_ANNOTATION));
+        let b = bundle(&content, &material, &evidence);
+        assert_eq!(b.verification_material.certificates().len(), 1);
+    }
 }

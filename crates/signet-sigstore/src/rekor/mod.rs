@@ -69,4 +69,4 @@ impl RekorClient {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

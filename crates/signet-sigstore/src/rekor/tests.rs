@@ -64,7 +64,7 @@ fn hashedrekord_v001(signer: &PrivateKey) -> Proposal {
 // ---- a synthetic Rekor v1 log -------------------------------------------
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum V1Fault {
+pub(crate) enum V1Fault {
     None,
     Duplicate,
     SetByOtherKey,
@@ -189,7 +189,7 @@ async fn v1_get(State(log): State<Arc<Mutex<V1Log>>>) -> (StatusCode, String) {
     }
 }
 
-async fn v1_log(fault: V1Fault) -> (RekorV1Client, PrivateKey) {
+pub(crate) async fn v1_log(fault: V1Fault) -> (RekorV1Client, PrivateKey) {
     let key = PrivateKey::generate_p256().unwrap();
     let state = Arc::new(Mutex::new(V1Log {
         key: copy(&key),
@@ -313,7 +313,7 @@ fn v002_proposal(signer: &PrivateKey) -> Proposal {
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum V2Fault {
+pub(crate) enum V2Fault {
     None,
     WrongOrigin,
     CorruptProofHash,
@@ -323,7 +323,7 @@ enum V2Fault {
 
 const V2_LOG_ID: [u8; 32] = [7; 32];
 
-async fn v2_log(fault: V2Fault) -> (RekorV2Client, String) {
+pub(crate) async fn v2_log(fault: V2Fault) -> (RekorV2Client, String) {
     let key = PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[9; 32]));
     let seed = [9u8; 32];
     let router = Router::new().route(

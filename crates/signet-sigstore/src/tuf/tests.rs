@@ -383,3 +383,16 @@ fn mirror_urls_are_checked_and_get_their_own_directory() {
         .to_string();
     assert!(e.contains("not http, https or file"), "{e}");
 }
+
+#[test]
+fn tough_reads_the_shipped_public_good_root_and_its_signatures_verify() {
+    // The starting point of every public-good refresh: Sigstore's ECDSA
+    // keys (PEM key values) and its 3-of-5 root threshold, as tough sees them.
+    let root: tough::schema::Signed<Root> =
+        serde_json::from_slice(signet_trust::public_good::TUF_ROOT_JSON).unwrap();
+    assert_eq!(root.signed.version.get(), 15);
+    assert!(root.signed.consistent_snapshot);
+    root.signed.verify_role(&root).unwrap();
+    let threshold = root.signed.roles[&RoleType::Root].threshold.get();
+    assert_eq!(threshold, 3);
+}
