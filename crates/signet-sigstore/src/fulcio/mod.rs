@@ -17,7 +17,7 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::Deserialize;
 use signet_core::keys::PrivateKey;
-use signet_pki::certificate::{Certificate, parse_pem_chain};
+use signet_pki::certificate::Certificate;
 use signet_pki::chain::{CertificateAuthority, KeyPurpose, verify_chain};
 use signet_pki::profile::FulcioCertificate;
 use signet_pki::sct::{
@@ -311,9 +311,12 @@ fn parse_response(
     }
     let mut certificates = Vec::new();
     for pem in &chain.certificates {
-        let parsed = parse_pem_chain(pem.as_bytes())
-            .map_err(|e| malformed(url, format!("certificate chain: {e}")))?;
+        let parsed =
+            pem_certificates(pem).map_err(|e| malformed(url, format!("certificate chain: {e}")))?;
         certificates.extend(parsed);
+        if certificates.len() > MAX_CHAIN {
+            break;
+        }
     }
     if certificates.is_empty() || certificates.len() > MAX_CHAIN {
         return Err(malformed(
@@ -334,6 +337,39 @@ fn parse_response(
         }
     };
     Ok((certificates, detached))
+}
+
+/// The certificates of PEM text, read as Go's `encoding/pem` reads it: the
+/// base64 body may be wrapped at any width or not at all (some Fulcio
+/// implementations send one line), headers are skipped.
+fn pem_certificates(text: &str) -> Result<Vec<Certificate>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certificates = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let body_and_more = &rest[start + BEGIN.len()..];
+        let end = body_and_more
+            .find(END)
+            .ok_or_else(|| "a certificate has no END line".to_owned())?;
+        let body: String = body_and_more[..end]
+            .lines()
+            .filter(|line| !line.contains(':'))
+            .flat_map(|line| line.chars().filter(|c| !c.is_ascii_whitespace()))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|e| format!("a certificate is not base64: {e}"))?;
+        certificates.push(Certificate::from_der(&der).map_err(|e| e.to_string())?);
+        if certificates.len() > MAX_CHAIN {
+            return Err(format!("more than {MAX_CHAIN} certificates"));
+        }
+        rest = &body_and_more[end + END.len()..];
+    }
+    if certificates.is_empty() {
+        return Err("no PEM certificate".into());
+    }
+    Ok(certificates)
 }
 
 #[cfg(test)]

@@ -265,3 +265,30 @@ async fn an_unreachable_fulcio_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn pem_chains_are_read_as_go_reads_them() {
+    let fulcio = TestFulcio::new();
+    let key = PrivateKey::generate_p256().unwrap();
+    let issued = fulcio.issue(key.public_key().to_spki_der(), "dev@example.test");
+    let wrapped = issued.certificate.to_pem();
+    // One unwrapped line, as some Fulcio implementations send it.
+    let body: String = wrapped
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let unwrapped = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+    for text in [&wrapped, &unwrapped] {
+        let certs = pem_certificates(text).unwrap();
+        assert_eq!(certs[0].as_der(), issued.certificate.as_der());
+    }
+    let two = pem_certificates(&format!("{wrapped}{unwrapped}")).unwrap();
+    assert_eq!(two.len(), 2);
+    for bad in [
+        "",
+        "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----\nAAAA",
+    ] {
+        assert!(pem_certificates(bad).is_err(), "{bad}");
+    }
+}
