@@ -4,11 +4,11 @@
 
 use base64::Engine as _;
 
-use crate::harness::{PASSWORD, require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
-#[test]
-fn tls_and_basic_auth_with_every_credential_source() {
-    let env = require_env!();
+tests![tls_and_basic_auth_with_every_credential_source];
+
+fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (host, user, password) = &env.auth_registry;

@@ -1,10 +1,10 @@
 //! sign-blob / verify-blob, with signatures and bundles, both directions with cosign.
 
-use crate::harness::{require_env, signet_key_pair};
+use crate::harness::{Peers, signet_key_pair, tests};
 
-#[test]
-fn blob_signatures_and_bundles_interoperate_with_cosign() {
-    let env = require_env!();
+tests![blob_signatures_and_bundles_interoperate_with_cosign];
+
+fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "s");

@@ -1,6 +1,7 @@
-//! End-to-end tests: the real `signet` binary against a real registry
-//! (Distribution 2.8), a real OpenBao server and the real peers (cosign 2.5,
-//! skopeo 1.18). `scripts/test.sh` starts the services and sets:
+//! End-to-end tests: the real `signet` binary, alone, beside the real peers
+//! (cosign 2.5, skopeo 1.18), and against real services: two Distribution
+//! registries and an OpenBao server. `scripts/test.sh` starts the services
+//! and sets:
 //!
 //! - `SIGNET_TEST_REGISTRY`: `127.0.0.1:PORT` of a plain-HTTP registry
 //! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
@@ -8,8 +9,9 @@
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
 //! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
 //!
-//! Without them each test prints a notice and passes, unless
-//! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails.
+//! Without them, each test that needs them is reported as ignored, with the
+//! reason, unless `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it
+//! fails. How to write a test: see `harness.rs`.
 
 mod harness;
 
@@ -20,3 +22,15 @@ mod interop;
 mod keys;
 mod sign_verify;
 mod vault;
+
+fn main() {
+    harness::run_all(&[
+        auth::tests,
+        bad_input::tests,
+        blobs::tests,
+        interop::tests,
+        keys::tests,
+        sign_verify::tests,
+        vault::tests,
+    ])
+}

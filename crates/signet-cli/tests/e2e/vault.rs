@@ -4,7 +4,14 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::harness::{Env, PASSWORD, require_env, unique_repo};
+use crate::harness::{Env, PASSWORD, tests, unique_repo};
+
+tests![
+    transit_key_signs_without_a_private_key_anywhere,
+    kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory,
+    runbook_layout_cosign_key_in_kv_with_stored_password,
+    vault_namespace_is_honoured
+];
 
 const HTTP: &str = "--allow-http-registry";
 
@@ -45,9 +52,7 @@ fn unique(name: &str) -> String {
     unique_repo(name).replace('/', "-")
 }
 
-#[test]
-fn transit_key_signs_without_a_private_key_anywhere() {
-    let env = require_env!();
+fn transit_key_signs_without_a_private_key_anywhere(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -167,9 +172,7 @@ fn transit_key_signs_without_a_private_key_anywhere() {
     .fails_with(1, "VAULT_ADDR");
 }
 
-#[test]
-fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory() {
-    let env = require_env!();
+fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -281,9 +284,7 @@ fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory() {
     .fails_with(1, "incorrect password");
 }
 
-#[test]
-fn runbook_layout_cosign_key_in_kv_with_stored_password() {
-    let env = require_env!();
+fn runbook_layout_cosign_key_in_kv_with_stored_password(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -348,9 +349,7 @@ fn runbook_layout_cosign_key_in_kv_with_stored_password() {
     .fails_with(1, "version 9");
 }
 
-#[test]
-fn vault_namespace_is_honoured() {
-    let env = require_env!();
+fn vault_namespace_is_honoured(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let namespace = unique("ns");
