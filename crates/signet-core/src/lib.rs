@@ -6,7 +6,10 @@
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
 //! - [`bundle`]: Sigstore bundles (v0.3) and the single signed-artifact model
-//!   every verification goes through.
+//!   every verification goes through; [`legacy_blob_bundle`]: cosign's older
+//!   `{"base64Signature": ...}` blob bundle, converted into that model.
+//! - [`certificate`]: a certificate given with a signing key, checked against
+//!   the key and its chain before it is attached to signatures.
 //!
 //! ```
 //! use signet_core::keys::PrivateKey;
@@ -22,10 +25,12 @@
 #![deny(missing_docs)]
 
 pub mod bundle;
+pub mod certificate;
 mod digest;
 pub mod error;
 pub mod gojson;
 pub mod keys;
+pub mod legacy_blob_bundle;
 pub mod limits;
 pub mod payload;
 pub mod signature_manifest;

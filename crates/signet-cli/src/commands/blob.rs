@@ -7,13 +7,16 @@ use anyhow::{Context, anyhow};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use signet_core::Digest;
-use signet_core::bundle::Bundle;
+use signet_core::bundle::{Bundle, VerificationMaterial};
+use signet_core::certificate::{KeyCertificate, MAX_CERTIFICATE_BYTES};
+use signet_core::legacy_blob_bundle::LegacyBlobBundle;
 use signet_core::limits::MAX_BUNDLE_BYTES;
 use signet_kms::{KeyRef, files};
 use signet_verify::{TrustedKey, Verifier};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
+use crate::input::read_capped;
 use crate::password::CliPasswords;
 
 fn read_blob(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -40,25 +43,45 @@ fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
 }
 
 pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
+    let Some(key) = &args.key else {
+        return Err(crate::unsupported::keyless("signing without --key"));
+    };
     if args.blob.as_os_str() == "-" && std::env::var_os("COSIGN_PASSWORD").is_none() {
         // The password would otherwise be read from the same standard input.
-        let keyref: KeyRef = args.key.parse()?;
+        let keyref: KeyRef = key.parse()?;
         if !matches!(keyref, KeyRef::VaultTransit { .. }) {
             return Err(Failure::other(anyhow!(
                 "signing standard input needs the key password in COSIGN_PASSWORD"
             )));
         }
     }
+    let output_signature = match (&args.output_signature, &args.output) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::other(anyhow!(
+                "--output is the older name of --output-signature; give one of them"
+            )));
+        }
+        (a, b) => a.as_ref().or(b.as_ref()),
+    };
     let blob = read_blob(&args.blob)?;
     // Refuse before signing if an output would be overwritten.
-    let outputs: Vec<&Path> = [&args.output_signature, &args.bundle]
-        .into_iter()
-        .flatten()
-        .map(|p| p.as_path())
-        .collect();
+    let outputs: Vec<&Path> = [
+        output_signature,
+        args.bundle.as_ref(),
+        args.output_certificate.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.as_path())
+    .collect();
     files::ensure_absent(&outputs)?;
-    let keyref: KeyRef = args.key.parse()?;
+    let keyref: KeyRef = key.parse()?;
     let signer = signet_kms::load_signer(&keyref, &CliPasswords::new()).await?;
+    let public = signer.public_key();
+    if let Some(algorithm) = &args.signing_algorithm {
+        check_signing_algorithm(algorithm, public)?;
+    }
+    let certificate = load_certificate(&args, public)?;
     if args.tlog_upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; nothing was logged. Pass --tlog-upload=false to silence this."
@@ -69,24 +92,128 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         .await
         .with_context(|| format!("signing with {}", signer.describe()))?;
     let encoded = B64.encode(&signature);
-    if let Some(path) = &args.output_signature {
-        files::write_new(path, encoded.as_bytes(), 0o644)?;
-        eprintln!("Wrote signature to file {}", path.display());
-    }
+    let shown: &[u8] = if args.b64 {
+        encoded.as_bytes()
+    } else {
+        &signature
+    };
     if let Some(path) = &args.bundle {
-        let bundle = Bundle::for_key_signature(
-            Digest::sha256_of(&blob),
-            signature,
-            signer.public_key().hint(),
-        );
-        files::write_new(path, bundle.to_json().as_bytes(), 0o644)?;
+        let contents = if args.new_bundle_format {
+            let mut bundle = Bundle::for_key_signature(
+                Digest::sha256_of(&blob),
+                signature.clone(),
+                public.hint(),
+            );
+            if let Some(c) = &certificate {
+                bundle.verification_material = VerificationMaterial::CertificateDer {
+                    chain: vec![c.leaf_der().to_vec()],
+                };
+            }
+            bundle.to_json()
+        } else {
+            LegacyBlobBundle {
+                signature: signature.clone(),
+                certificate_pem: certificate.as_ref().map(KeyCertificate::leaf_pem),
+                rekor_bundle: None,
+            }
+            .to_json()
+        };
+        files::write_new(path, contents.as_bytes(), 0o644)?;
         eprintln!("Wrote bundle to file {}", path.display());
     }
-    println!("{encoded}");
+    // As cosign: the signature goes to the file if one is named, else to standard output.
+    match output_signature {
+        Some(path) => {
+            files::write_new(path, shown, 0o644)?;
+            eprintln!("Wrote signature to file {}", path.display());
+        }
+        None if args.b64 => crate::output::print(&format!("{encoded}\n"))?,
+        None => crate::output::print_bytes(&signature)?,
+    }
+    if let Some(path) = &args.output_certificate {
+        // cosign writes a certificate here only if there is one (base64 unless --b64=false).
+        match &certificate {
+            Some(c) => {
+                let pem = c.leaf_pem();
+                let contents = if args.b64 {
+                    B64.encode(pem.as_bytes())
+                } else {
+                    pem
+                };
+                files::write_new(path, contents.as_bytes(), 0o644)?;
+                eprintln!("Wrote certificate to file {}", path.display());
+            }
+            None => eprintln!(
+                "note: no certificate to write to {} (signed with a key; pass --certificate)",
+                path.display()
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// `--certificate` (checked against the signing key) and `--certificate-chain`.
+fn load_certificate(
+    args: &SignBlobArgs,
+    key: &signet_core::keys::PublicKey,
+) -> anyhow::Result<Option<KeyCertificate>> {
+    let Some(path) = &args.certificate else {
+        if args.certificate_chain.is_some() {
+            return Err(anyhow!(
+                "--certificate-chain needs the --certificate it certifies"
+            ));
+        }
+        return Ok(None);
+    };
+    let bytes = read_capped(path, MAX_CERTIFICATE_BYTES, "--certificate")?;
+    let mut certificate = KeyCertificate::from_bytes(&bytes)
+        .with_context(|| format!("--certificate {}", path.display()))?;
+    certificate
+        .check_key(key)
+        .with_context(|| format!("--certificate {}", path.display()))?;
+    if let Some(chain) = &args.certificate_chain {
+        let bytes = read_capped(chain, MAX_CERTIFICATE_BYTES, "--certificate-chain")?;
+        certificate = certificate
+            .with_chain(&bytes)
+            .with_context(|| format!("--certificate-chain {}", chain.display()))?;
+    }
+    Ok(Some(certificate))
+}
+
+/// `--signing-algorithm` with a key: the key decides the algorithm, so the
+/// flag must name the one it signs with (cosign's names).
+fn check_signing_algorithm(
+    algorithm: &str,
+    key: &signet_core::keys::PublicKey,
+) -> anyhow::Result<()> {
+    let kind = key.kind();
+    let matches = match algorithm {
+        "ecdsa-sha2-256-nistp256" => kind == "ECDSA P-256",
+        "ecdsa-sha2-384-nistp384" => kind == "ECDSA P-384",
+        "ed25519" => kind == "Ed25519",
+        "rsa-sign-pkcs1-2048-sha256"
+        | "rsa-sign-pkcs1-3072-sha256"
+        | "rsa-sign-pkcs1-4096-sha256" => kind.starts_with("RSA"),
+        _ => {
+            return Err(crate::unsupported::not_supported(
+                "--signing-algorithm",
+                &format!("{algorithm:?} is not an algorithm signet signs with"),
+            )
+            .error);
+        }
+    };
+    if !matches {
+        return Err(anyhow!(
+            "--signing-algorithm {algorithm} does not match the key, which is {kind}"
+        ));
+    }
     Ok(())
 }
 
 pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
+    if args.key.is_empty() {
+        return Err(crate::unsupported::keyless("verifying without --key"));
+    }
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
     for k in &args.key {
@@ -99,15 +226,26 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
     let verifier = Verifier::new(keys)?;
     let blob = read_blob(&args.blob)?;
     let bundle = match (&args.bundle, &args.signature) {
-        (Some(path), _) => {
-            let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
-            Bundle::parse(&bytes).with_context(|| path.display().to_string())?
+        (Some(_), Some(_)) => {
+            return Err(Failure::other(anyhow!(
+                "give --signature or --bundle, not both"
+            )));
         }
-        (None, Some(path)) => {
-            let raw = read_limited(path, 64 << 10)?;
-            // sign-blob writes base64; accept raw DER too.
-            let text = String::from_utf8_lossy(&raw);
-            let signature = B64.decode(text.trim()).unwrap_or(raw);
+        (Some(path), None) => {
+            let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
+            if LegacyBlobBundle::detect(&bytes) {
+                LegacyBlobBundle::parse(&bytes)
+                    .with_context(|| path.display().to_string())?
+                    .into_bundle(Digest::sha256_of(&blob))
+            } else {
+                Bundle::parse(&bytes).with_context(|| path.display().to_string())?
+            }
+        }
+        (None, Some(given)) => {
+            let signature_b64 = super::verify::signature_content(given)?;
+            let signature = B64
+                .decode(signature_b64.trim())
+                .context("--signature: not base64")?;
             Bundle::for_key_signature(Digest::sha256_of(&blob), signature, String::new())
         }
         (None, None) => {

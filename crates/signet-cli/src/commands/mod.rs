@@ -1,4 +1,5 @@
 pub mod blob;
+pub mod completion;
 pub mod keys;
 pub mod sign;
 pub mod verify;

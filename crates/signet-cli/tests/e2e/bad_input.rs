@@ -256,7 +256,10 @@ fn bad_references_and_unsupported_modes(env: &Local) {
     env.signet(d, &["verify", "--key", "k.pub", "UPPER/Case:bad tag"])
         .fails_with(1, "invalid");
     env.signet(d, &["sign", HTTP, "registry.invalid/app:v1"])
-        .fails_with(1, "keyless signing is not available yet");
+        .fails_with(
+            1,
+            "not supported yet: signing without --key: keyless signing",
+        );
     env.signet(
         d,
         &[
@@ -268,5 +271,5 @@ fn bad_references_and_unsupported_modes(env: &Local) {
             "registry.invalid/app:v1",
         ],
     )
-    .fails_with(1, "keyless verification");
+    .fails_with(1, "not supported yet: --certificate-identity: keyless");
 }
