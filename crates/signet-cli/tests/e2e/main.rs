@@ -18,6 +18,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod blobs;
+mod flags;
 mod interop;
 mod keys;
 mod sign_verify;
@@ -28,6 +29,7 @@ fn main() {
         auth::tests,
         bad_input::tests,
         blobs::tests,
+        flags::tests,
         interop::tests,
         keys::tests,
         sign_verify::tests,
