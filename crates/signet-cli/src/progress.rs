@@ -39,11 +39,11 @@ impl Progress {
     /// One more image done.
     pub fn done(&self, ok: bool) {
         let Some(bar) = &self.bar else { return };
+        bar.inc(1);
         if !ok {
             let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
             bar.set_message(format!(", {failed} failed"));
         }
-        bar.inc(1);
     }
 
     /// Removes the bar before the results are printed.

@@ -18,6 +18,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod blobs;
+mod cli;
 mod flags;
 mod interop;
 mod keys;
@@ -29,6 +30,7 @@ fn main() {
         auth::tests,
         bad_input::tests,
         blobs::tests,
+        cli::tests,
         flags::tests,
         interop::tests,
         keys::tests,
