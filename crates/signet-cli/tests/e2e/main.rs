@@ -19,6 +19,7 @@ mod auth;
 mod bad_input;
 mod blobs;
 mod cli;
+mod drop_in;
 mod flags;
 mod interop;
 mod keys;
@@ -31,6 +32,7 @@ fn main() {
         bad_input::tests,
         blobs::tests,
         cli::tests,
+        drop_in::tests,
         flags::tests,
         interop::tests,
         keys::tests,
