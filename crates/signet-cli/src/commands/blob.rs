@@ -64,6 +64,7 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         (a, b) => a.as_ref().or(b.as_ref()),
     };
     let blob = read_blob(&args.blob)?;
+    tracing::debug!(bytes = blob.len(), digest = %Digest::sha256_of(&blob), "blob read");
     // Refuse before signing if an output would be overwritten.
     let outputs: Vec<&Path> = [
         output_signature,

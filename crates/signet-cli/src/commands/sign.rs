@@ -85,6 +85,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         match result {
             Ok(signed) => {
                 for s in &signed {
+                    tracing::debug!(manifest = %s.reference, outcome = ?s.outcome, "signed");
                     if let Err(e) = outputs.write(s) {
                         batch.fail(Failure::other(e));
                     }

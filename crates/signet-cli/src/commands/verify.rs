@@ -46,6 +46,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         keys.push(TrustedKey::new(k.clone(), public));
     }
     let verifier = Verifier::new(keys)?;
+    tracing::debug!(keys = ?args.key, "trusted keys loaded");
     if args.insecure_ignore_tlog && !args.private_infrastructure {
         eprintln!(
             "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature."
@@ -109,6 +110,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
 
     let mut batch = Batch::new(images.len());
     for (i, result) in results {
+        tracing::debug!(image = %args.images[i], verified = result.is_ok(), "image done");
         match result {
             Ok(verified) => print_verified(&header, &args.images[i], &verified, args.output)?,
             Err(e) => batch.fail(Failure::with_code(exit_code(&e), e)),
