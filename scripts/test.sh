@@ -15,7 +15,8 @@ trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
 start_auth_registry
 start_openbao
-echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP) and $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), OpenBao on $SIGNET_TEST_VAULT_ADDR"
+start_openbao_tls
+echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP) and $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), OpenBao on $SIGNET_TEST_VAULT_ADDR and $SIGNET_TEST_VAULT_TLS_ADDR (TLS; mutual TLS on $SIGNET_TEST_VAULT_MTLS_ADDR)"
 
 # Lints, where the toolchain has them (a toolchain cannot be fetched here).
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; else echo "test.sh: rustfmt not installed; format check skipped"; fi

@@ -258,6 +258,12 @@ pub struct SignArgs {
     /// Images signed at the same time.
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub concurrency: usize,
+    /// Record the version of the KMS key that signs (the transit key version
+    /// of hashivault://, the secret version of vault-kv://) in the signed
+    /// payload as annotation NAME (default: kms-key-version), so that
+    /// `verify -a NAME=N` can require it. Off unless given.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "kms-key-version")]
+    pub record_key_version: Option<String>,
     #[command(flatten)]
     pub keyless: KeylessSignArgs,
     #[command(flatten)]

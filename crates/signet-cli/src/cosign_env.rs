@@ -7,7 +7,7 @@
 use clap::{Arg, Command};
 
 /// signet's own flags, which cosign does not have.
-const SIGNET_ONLY: &[&str] = &["concurrency", "match-repository"];
+const SIGNET_ONLY: &[&str] = &["concurrency", "match-repository", "record-key-version"];
 
 /// The commands cosign has, whose flags take `COSIGN_*` variables.
 const COSIGN_COMMANDS: &[&str] = &[

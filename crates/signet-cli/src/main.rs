@@ -8,7 +8,6 @@ mod args;
 mod commands;
 mod cosign_env;
 mod exit;
-mod input;
 mod output;
 mod password;
 mod progress;

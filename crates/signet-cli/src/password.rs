@@ -2,7 +2,7 @@
 //! allowed), else a terminal prompt (with confirmation for new keys), else
 //! the whole of standard input.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use signet_kms::{KmsError, PasswordSource};
@@ -35,11 +35,12 @@ impl CliPasswords {
         if let Some(p) = cached.as_ref() {
             return Ok(p.clone());
         }
-        let mut buf = Zeroizing::new(Vec::new());
-        std::io::stdin()
-            .take(64 << 10)
-            .read_to_end(&mut buf)
-            .map_err(|e| KmsError::Password(format!("cannot read standard input: {e}")))?;
+        let mut buf = signet_core::limits::read_secret_capped(
+            std::io::stdin().lock(),
+            signet_core::limits::PASSWORD,
+            "standard input",
+        )
+        .map_err(|e| KmsError::Password(e.to_string()))?;
         // A password piped with echo ends in a newline that is not part of it.
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();

@@ -20,6 +20,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 
 use crate::keys::PublicKey;
+use crate::limits::MAX_CERTIFICATE_FILE_BYTES;
 
 /// The code-signing extended key usage, 1.3.6.1.5.5.7.3.3, as DER content.
 const CODE_SIGNING_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
@@ -42,9 +43,6 @@ static SIGNATURE_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgor
     webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
     webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
-
-/// Input larger than any certificate or chain signet reads.
-pub const MAX_CERTIFICATE_BYTES: usize = 256 << 10;
 
 /// A certificate that cannot be attached to a signature.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -77,9 +75,9 @@ pub struct KeyCertificate {
 impl KeyCertificate {
     /// Reads a leaf certificate from PEM (`CERTIFICATE`) or DER.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CertificateError> {
-        if bytes.len() > MAX_CERTIFICATE_BYTES {
+        if bytes.len() > MAX_CERTIFICATE_FILE_BYTES {
             return Err(CertificateError::Malformed(format!(
-                "{} bytes, larger than the limit of {MAX_CERTIFICATE_BYTES}",
+                "{} bytes, larger than the limit of {MAX_CERTIFICATE_FILE_BYTES}",
                 bytes.len()
             )));
         }
@@ -134,9 +132,9 @@ impl KeyCertificate {
     /// checking that it leads from the leaf to the root, for code signing,
     /// at the leaf's `notBefore` time.
     pub fn with_chain(mut self, chain_pem: &[u8]) -> Result<Self, CertificateError> {
-        if chain_pem.len() > MAX_CERTIFICATE_BYTES {
+        if chain_pem.len() > MAX_CERTIFICATE_FILE_BYTES {
             return Err(CertificateError::Chain(format!(
-                "{} bytes, larger than the limit of {MAX_CERTIFICATE_BYTES}",
+                "{} bytes, larger than the limit of {MAX_CERTIFICATE_FILE_BYTES}",
                 chain_pem.len()
             )));
         }

@@ -60,6 +60,19 @@ pub enum KeyError {
     /// A signing operation failed.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The key type signs the whole message, and the message was too large
+    /// to hold in memory.
+    #[error(
+        "{key} keys sign the whole message, and this one ({size} bytes) is larger than {limit} bytes, the limit for holding one in memory"
+    )]
+    WholeMessageTooLarge {
+        /// The key type.
+        key: &'static str,
+        /// The message's size.
+        size: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 /// A signature that does not verify. The signature (or the key chosen) is to blame.
@@ -79,5 +92,24 @@ pub enum SignatureError {
     Mismatch {
         /// The key type.
         key: &'static str,
+    },
+    /// The key type signs messages, not digests, and only a digest was given.
+    #[error("{key} signatures cover the whole message, not its digest")]
+    DigestNotSigned {
+        /// The key type.
+        key: &'static str,
+    },
+    /// The key type signs the whole message, and the message was too large to
+    /// hold in memory.
+    #[error(
+        "{key} signatures cover the whole message, and this one ({size} bytes) is larger than {limit} bytes, the limit for holding one in memory"
+    )]
+    WholeMessageTooLarge {
+        /// The key type.
+        key: &'static str,
+        /// The message's size.
+        size: u64,
+        /// The limit in bytes.
+        limit: usize,
     },
 }

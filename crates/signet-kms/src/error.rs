@@ -31,6 +31,9 @@ pub enum KmsError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A local input could not be read within its size limit.
+    #[error(transparent)]
+    Read(#[from] signet_core::limits::ReadError),
     /// Refusing to replace an existing key.
     #[error(
         "{0} already exists; refusing to overwrite it (remove it first, or choose another name)"

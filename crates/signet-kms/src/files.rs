@@ -5,6 +5,9 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+use signet_core::limits;
+use zeroize::Zeroizing;
+
 use crate::KmsError;
 
 /// Refuses early if any of `paths` exists, so that a key pair is never half written.
@@ -60,23 +63,11 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), KmsError
     }
 }
 
-/// Reads a key file, refusing anything implausibly large.
-pub fn read_key_file(path: &Path) -> Result<Vec<u8>, KmsError> {
-    let io = |source| KmsError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let meta = fs::metadata(path).map_err(io)?;
-    if meta.len() > signet_core::limits::MAX_KEY_FILE_BYTES as u64 {
-        return Err(KmsError::key(
-            path.display().to_string(),
-            signet_core::KeyError::Malformed(format!(
-                "file is {} bytes; not a key file",
-                meta.len()
-            )),
-        ));
-    }
-    fs::read(path).map_err(io)
+/// Reads a key file through a capped reader (a FIFO or `/dev/stdin` reports
+/// no size, so the cap applies to the bytes read). The buffer is wiped when
+/// dropped.
+pub fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    limits::read_secret_file(path, limits::KEY_FILE).map_err(KmsError::from)
 }
 
 #[cfg(test)]
@@ -103,5 +94,48 @@ mod tests {
         // No temporary files are left behind.
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A FIFO reports size 0; the cap applies to what is read from it.
+    #[test]
+    fn fifo_key_files_are_read_within_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        for (len, ok) in [
+            (300, true),
+            (limits::MAX_KEY_FILE_BYTES + 1, false),
+            (1 << 20, false),
+        ] {
+            let fifo = dir.path().join(format!("key-{len}.fifo"));
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if !made.is_ok_and(|s| s.success()) {
+                eprintln!("skipped: mkfifo is not available");
+                return;
+            }
+            let writer = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || {
+                    // The reader may stop early (EPIPE); that is the point.
+                    if let Ok(mut f) = fs::OpenOptions::new().write(true).open(&fifo) {
+                        let _ = f.write_all(&vec![b'k'; len]);
+                    }
+                })
+            };
+            let result = read_key_file(&fifo);
+            writer.join().unwrap();
+            match result {
+                Ok(bytes) => {
+                    assert!(ok, "{len} bytes were accepted");
+                    assert_eq!(bytes.len(), len);
+                }
+                Err(e) => {
+                    assert!(!ok, "{len}: {e}");
+                    assert!(
+                        e.to_string()
+                            .contains("larger than 65536 bytes, the limit for a key file"),
+                        "{e}"
+                    );
+                }
+            }
+        }
     }
 }

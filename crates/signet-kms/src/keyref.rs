@@ -32,7 +32,6 @@ pub enum KeyRef {
 /// Field names in a KV secret holding a cosign key pair.
 pub(crate) const KV_PRIVATE_KEY: &str = "private_key";
 pub(crate) const KV_PUBLIC_KEY: &str = "public_key";
-pub(crate) const KV_PASSWORD: &str = "password";
 
 impl FromStr for KeyRef {
     type Err = KmsError;

@@ -9,8 +9,8 @@ use signet_core::keys::{
 };
 use zeroize::Zeroizing;
 
-use crate::keyref::{KV_PASSWORD, KV_PRIVATE_KEY, KV_PUBLIC_KEY};
-use crate::vault::{TransitSigner, VaultClient};
+use crate::keyref::{KV_PRIVATE_KEY, KV_PUBLIC_KEY};
+use crate::vault::{KvKeyPair, TransitSigner, VaultClient};
 use crate::{KeyRef, KmsError, PasswordSource, files};
 
 /// A key pair created by [`generate`].
@@ -30,7 +30,23 @@ pub async fn load_signer(
         KeyRef::VaultTransit { name } => Ok(Box::new(
             TransitSigner::connect(VaultClient::from_env()?, name).await?,
         )),
-        _ => {
+        KeyRef::VaultKv {
+            mount,
+            path,
+            version,
+        } => {
+            let secret = VaultClient::from_env()?
+                .kv_read_key_pair(mount, path, *version)
+                .await?;
+            let stored_version = secret.version;
+            let private = kv_private_key(key, secret, passwords).await?;
+            let signer = LocalSigner::new(private, key.to_string());
+            Ok(Box::new(match stored_version {
+                Some(v) => signer.with_version(v.to_string()),
+                None => signer,
+            }))
+        }
+        KeyRef::File(_) | KeyRef::Env(_) => {
             let private = load_private_key(key, passwords).await?;
             Ok(Box::new(LocalSigner::new(private, key.to_string())))
         }
@@ -51,12 +67,12 @@ pub async fn load_public_key(
             version,
         } => {
             let secret = VaultClient::from_env()?
-                .kv_read(mount, path, *version)
+                .kv_read_key_pair(mount, path, *version)
                 .await?;
-            match secret.get(KV_PUBLIC_KEY) {
+            match &secret.public_key {
                 Some(pem) => PublicKey::from_pem(pem.as_bytes())
                     .map_err(|e| KmsError::key(key.to_string(), e)),
-                None => Ok(load_private_key(key, passwords).await?.public_key()),
+                None => Ok(kv_private_key(key, secret, passwords).await?.public_key()),
             }
         }
         KeyRef::File(_) | KeyRef::Env(_) => {
@@ -144,20 +160,9 @@ async fn load_private_key(
             version,
         } => {
             let secret = VaultClient::from_env()?
-                .kv_read(mount, path, *version)
+                .kv_read_key_pair(mount, path, *version)
                 .await?;
-            let pem = secret.get(KV_PRIVATE_KEY).ok_or_else(|| KmsError::Vault {
-                operation: format!("read secret {mount}/{path}"),
-                message: format!("secret has no {KV_PRIVATE_KEY:?} field"),
-            })?;
-            let pem = Zeroizing::new(pem.clone().into_bytes());
-            match secret.get(KV_PASSWORD) {
-                Some(stored) => {
-                    let password = Zeroizing::new(stored.clone().into_bytes());
-                    decrypt_with(key, &pem, password).await
-                }
-                None => decrypt(key, &pem, passwords).await,
-            }
+            kv_private_key(key, secret, passwords).await
         }
         KeyRef::File(_) | KeyRef::Env(_) => {
             let pem = read_pem(key)?;
@@ -182,9 +187,36 @@ async fn load_private_key(
     }
 }
 
+/// Decrypts the private key of a KV secret, with the secret's own password
+/// field when it has one. Every copy of the PEM and the password is wiped.
+async fn kv_private_key(
+    key: &KeyRef,
+    mut secret: KvKeyPair,
+    passwords: &dyn PasswordSource,
+) -> Result<PrivateKey, KmsError> {
+    let KeyRef::VaultKv { mount, path, .. } = key else {
+        return Err(KmsError::InvalidReference {
+            reference: key.to_string(),
+            reason: "not a vault-kv:// reference".into(),
+        });
+    };
+    let pem = secret.private_key.take().ok_or_else(|| KmsError::Vault {
+        operation: format!("read secret {mount}/{path}"),
+        message: format!("secret has no {KV_PRIVATE_KEY:?} field"),
+    })?;
+    match secret.password.take() {
+        // The password's buffer moves into the wiped byte buffer; no copy.
+        Some(mut stored) => {
+            let password = Zeroizing::new(std::mem::take(&mut *stored).into_bytes());
+            decrypt_with(key, pem.as_bytes(), password).await
+        }
+        None => decrypt(key, pem.as_bytes(), passwords).await,
+    }
+}
+
 fn read_pem(key: &KeyRef) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     match key {
-        KeyRef::File(path) => files::read_key_file(path).map(Zeroizing::new),
+        KeyRef::File(path) => files::read_key_file(path),
         KeyRef::Env(var) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Zeroizing::new(v.into_bytes())),
             _ => Err(KmsError::MissingEnv(var.clone())),

@@ -2,16 +2,31 @@
 //!
 //! Files are consulted in containers/image order (`REGISTRY_AUTH_FILE`,
 //! `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`),
-//! then docker's config. The first file with an entry for the host wins. Within
-//! a file the order is docker's: `credHelpers[host]`, then `auths[host]`, then
-//! the `credsStore` helper.
+//! then docker's config. The first file with an entry for the repository wins.
+//! Within a file:
+//!
+//! 1. `credHelpers[registry]` (helpers are per registry, never per namespace);
+//! 2. `auths`, most specific key first, as containers/image matches them: for
+//!    `quay.io/org/team/app` the keys `quay.io/org/team/app`,
+//!    `quay.io/org/team`, `quay.io/org`, then `quay.io` (this applies to
+//!    docker's `config.json` too, as in containers/image);
+//! 3. `auths` keys written as URLs (`https://quay.io/v1/`) for the registry;
+//! 4. the `credsStore` helper.
+//!
+//! Helpers run with a 30 s timeout; their standard output and error are
+//! drained while they run (a helper that writes more than a pipe holds cannot
+//! block) and capped at 1 MiB each. A helper's answer for a registry is
+//! reused for 60 s, and concurrent lookups wait for one run, so a batch over
+//! many repositories of one registry asks the helper once.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -20,9 +35,12 @@ use thiserror::Error;
 
 use crate::reference::DOCKER_HUB;
 
-/// Config files are local, but a runaway one should not exhaust memory.
-const MAX_CONFIG_BYTES: u64 = 4 << 20;
-const MAX_HELPER_OUTPUT: u64 = 1 << 20;
+use signet_core::limits::{self, InputLimit};
+
+const MAX_HELPER_OUTPUT: usize = 1 << 20;
+const HELPER_STDOUT: InputLimit = InputLimit::new("credential helper output", MAX_HELPER_OUTPUT);
+const HELPER_STDERR: InputLimit =
+    InputLimit::new("credential helper error output", MAX_HELPER_OUTPUT);
 const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How to authenticate to one registry.
@@ -183,14 +201,15 @@ impl CredentialSources {
         }
     }
 
-    /// The credential for `registry` (a host with optional port), or
-    /// [`Credential::Anonymous`] when no file has one.
-    pub fn credential_for(&self, registry: &str) -> Result<Credential, AuthError> {
+    /// The credential for `key`: a registry (`quay.io`, `localhost:5000`) or
+    /// a repository in one (`quay.io/org/app`), or [`Credential::Anonymous`]
+    /// when no file has one.
+    pub fn credential_for(&self, key: &str) -> Result<Credential, AuthError> {
         for path in &self.files {
             let Some(config) = read_config(path)? else {
                 continue;
             };
-            if let Some(cred) = lookup(&config, registry, self.helper_path.as_deref())? {
+            if let Some(cred) = lookup(&config, key, self.helper_path.as_deref())? {
                 return Ok(cred);
             }
         }
@@ -198,12 +217,13 @@ impl CredentialSources {
     }
 }
 
-/// The credential for `registry` from the standard config locations.
+/// The credential for `key` (a registry, or `registry/repository`) from the
+/// standard config locations.
 ///
 /// May run a credential helper, so it blocks; call it from
 /// `spawn_blocking` in async code.
-pub fn credential_for(registry: &str) -> Result<Credential, AuthError> {
-    CredentialSources::from_env().credential_for(registry)
+pub fn credential_for(key: &str) -> Result<Credential, AuthError> {
+    CredentialSources::from_env().credential_for(key)
 }
 
 fn read_config(path: &Path) -> Result<Option<AuthConfig>, AuthError> {
@@ -211,18 +231,18 @@ fn read_config(path: &Path) -> Result<Option<AuthConfig>, AuthError> {
         path: path.to_owned(),
         reason,
     };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let bytes = match limits::read_file(path, limits::CREDENTIAL_FILE) {
+        Ok(b) => b,
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => return Ok(None),
+        Err(limits::ReadError::Io { source, .. }) => return Err(err(source.to_string())),
+        Err(limits::ReadError::TooLarge { limit, .. }) => {
+            return Err(err(format!(
+                "larger than {} bytes, the limit for {}",
+                limit.max_bytes, limit.what
+            )));
+        }
         Err(e) => return Err(err(e.to_string())),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(e.to_string()))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(err(format!("larger than {MAX_CONFIG_BYTES} bytes")));
-    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -231,19 +251,24 @@ fn read_config(path: &Path) -> Result<Option<AuthConfig>, AuthError> {
         .map_err(|e| err(format!("not valid JSON: {e}")))
 }
 
-/// The credential one parsed config holds for `host`, or `None` if it has
-/// none. `helper_path` is where to look for helpers (`None`: the process PATH).
+/// The credential one parsed config holds for `key` (a registry, or
+/// `registry/repository`), or `None` if it has none. `helper_path` is where
+/// to look for helpers (`None`: the process PATH).
 pub fn lookup(
     config: &AuthConfig,
-    host: &str,
+    key: &str,
     helper_path: Option<&OsStr>,
 ) -> Result<Option<Credential>, AuthError> {
-    if let Some(helper) = find(&config.cred_helpers, host, |h| !h.is_empty())
+    let host = key.split('/').next().unwrap_or(key);
+    if let Some(helper) = find_registry(&config.cred_helpers, host, |h| !h.is_empty())
         && let Some(cred) = run_helper(helper, host, helper_path)?
     {
         return Ok(Some(cred));
     }
-    if let Some(entry) = find(&config.auths, host, |e| !is_empty_entry(e)) {
+    let usable = |e: &AuthEntry| !is_empty_entry(e);
+    if let Some(entry) = find_scoped(&config.auths, key, usable)
+        .or_else(|| find_registry(&config.auths, host, usable))
+    {
         return decode_entry(entry, host).map(Some);
     }
     match config.creds_store.as_deref() {
@@ -252,9 +277,49 @@ pub fn lookup(
     }
 }
 
-/// The value for `host`: an exact key first, then any key that names the same
-/// host (`https://host`, `http://host/v1/`, Docker Hub aliases).
-fn find<'a, V>(
+/// The `auths` entry for `key` or its closest enclosing namespace: keys
+/// without a scheme, compared from the most specific (`host/org/app`) to
+/// the registry itself (`host`). Host names compare case-insensitively and
+/// Docker Hub's aliases are one host; paths compare exactly.
+fn find_scoped<'a, V>(
+    map: &'a BTreeMap<String, V>,
+    key: &str,
+    usable: impl Fn(&V) -> bool,
+) -> Option<&'a V> {
+    let (host, path) = key.split_once('/').unwrap_or((key, ""));
+    let mut scope = path;
+    loop {
+        let exact = if scope.is_empty() {
+            host.to_owned()
+        } else {
+            format!("{host}/{scope}")
+        };
+        let found = map.get(&exact).filter(|v| usable(v)).or_else(|| {
+            map.iter()
+                .find(|(k, v)| {
+                    !k.contains("://")
+                        && usable(v)
+                        && match k.split_once('/') {
+                            Some((kh, kp)) => kp == scope && same_host(kh, host),
+                            None => scope.is_empty() && same_host(k, host),
+                        }
+                })
+                .map(|(_, v)| v)
+        });
+        if found.is_some() {
+            return found;
+        }
+        if scope.is_empty() {
+            return None;
+        }
+        scope = scope.rsplit_once('/').map_or("", |(parent, _)| parent);
+    }
+}
+
+/// The value for registry `host`: an exact key first, then any key that
+/// names the same host (`https://host`, `http://host/v1/`, Docker Hub
+/// aliases). Namespace keys (`host/org`) never match here.
+fn find_registry<'a, V>(
     map: &'a BTreeMap<String, V>,
     host: &str,
     usable: impl Fn(&V) -> bool,
@@ -379,7 +444,52 @@ fn run_helper(
         host
     };
 
-    let mut child = spawn_retrying(&program_path).map_err(|e| match e.kind() {
+    // Helpers are per registry while lookups are per repository: a batch
+    // over many repositories asks once, and concurrent lookups wait for
+    // that one answer instead of each starting the helper.
+    let slot = helper_answer_slot(&program_path, server);
+    let mut answer = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((asked, cred)) = answer.as_ref()
+        && asked.elapsed() < HELPER_ANSWER_TTL
+    {
+        return Ok(cred.clone());
+    }
+    let cred = ask_helper(&program_path, &program, server, &fail)?;
+    *answer = Some((Instant::now(), cred.clone()));
+    Ok(cred)
+}
+
+/// A helper's answer and when it was given.
+type HelperAnswer = Option<(Instant, Option<Credential>)>;
+
+/// How long a helper's answer is reused. Short, so that a long-running
+/// process sees credentials a helper rotates.
+const HELPER_ANSWER_TTL: Duration = Duration::from_secs(60);
+
+/// Answer slots by helper program and server.
+type HelperSlots = Mutex<HashMap<(PathBuf, String), Arc<Mutex<HelperAnswer>>>>;
+
+/// The answer slot for one helper program and server.
+fn helper_answer_slot(program: &Path, server: &str) -> Arc<Mutex<HelperAnswer>> {
+    static SLOTS: OnceLock<HelperSlots> = OnceLock::new();
+    let mut slots = SLOTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    slots
+        .entry((program.to_owned(), server.to_owned()))
+        .or_default()
+        .clone()
+}
+
+/// Runs `program get` with `server` on stdin and reads its answer.
+fn ask_helper(
+    program_path: &Path,
+    program: &str,
+    server: &str,
+    fail: &dyn Fn(String) -> AuthError,
+) -> Result<Option<Credential>, AuthError> {
+    let mut child = spawn_retrying(program_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => fail(format!("{program} not found on PATH")),
         _ => fail(format!("cannot start {program}: {e}")),
     })?;
@@ -387,31 +497,11 @@ fn run_helper(
         // A helper that exits without reading stdin is judged by its output.
         let _ = stdin.write_all(server.as_bytes());
     }
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > HELPER_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "no answer within {} s",
-                    HELPER_TIMEOUT.as_secs()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(fail(e.to_string())),
-        }
-    };
-    let read_all = |r: Option<&mut dyn Read>| {
-        let mut buf = Vec::new();
-        if let Some(r) = r {
-            let _ = r.take(MAX_HELPER_OUTPUT).read_to_end(&mut buf);
-        }
-        buf
-    };
-    let stdout = read_all(child.stdout.as_mut().map(|s| s as &mut dyn Read));
-    let stderr = read_all(child.stderr.as_mut().map(|s| s as &mut dyn Read));
+    let HelperOutput {
+        status,
+        stdout,
+        stderr,
+    } = collect_output(child).map_err(fail)?;
     if !status.success() {
         let message = String::from_utf8_lossy(if stdout.is_empty() { &stderr } else { &stdout });
         if message
@@ -434,6 +524,104 @@ fn run_helper(
             username: username.to_owned(),
             password,
         }),
+    })
+}
+
+/// What a helper printed, and how it exited.
+struct HelperOutput {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Waits for `child` while two threads drain its standard output and error,
+/// so that a helper writing more than a pipe holds keeps running instead of
+/// blocking until the timeout. Either stream past its cap, or the timeout,
+/// kills the helper at once.
+fn collect_output(mut child: Child) -> Result<HelperOutput, String> {
+    enum Stream {
+        Out,
+        Err,
+    }
+    let (tx, rx) = mpsc::channel();
+    for (stream, pipe, limit) in [
+        (
+            Stream::Out,
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            HELPER_STDOUT,
+        ),
+        (
+            Stream::Err,
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            HELPER_STDERR,
+        ),
+    ] {
+        let tx = tx.clone();
+        // A reader left blocked (a grandchild holding the pipe open) ends
+        // with the process; it is never joined.
+        std::thread::spawn(move || {
+            let result = match pipe {
+                Some(p) => limits::read_capped(p, limit, limit.what),
+                None => Ok(Vec::new()),
+            };
+            let _ = tx.send((stream, result));
+        });
+    }
+    drop(tx);
+    let deadline = Instant::now() + HELPER_TIMEOUT;
+    let kill = |child: &mut Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let timeout = || format!("no answer within {} s", HELPER_TIMEOUT.as_secs());
+    let (mut stdout, mut stderr) = (None, None);
+    while stdout.is_none() || stderr.is_none() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(remaining) {
+            Ok((stream, Ok(bytes))) => match stream {
+                Stream::Out => stdout = Some(bytes),
+                Stream::Err => stderr = Some(bytes),
+            },
+            Ok((_, Err(limits::ReadError::TooLarge { limit, .. }))) => {
+                kill(&mut child);
+                return Err(format!(
+                    "wrote more than {} bytes of {}; stopped it",
+                    limit.max_bytes, limit.what
+                ));
+            }
+            Ok((_, Err(e))) => {
+                kill(&mut child);
+                return Err(format!("reading its output: {e}"));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                kill(&mut child);
+                return Err(timeout());
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // Both streams are closed; the helper is exiting.
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                kill(&mut child);
+                return Err(timeout());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    Ok(HelperOutput {
+        status,
+        stdout: stdout.unwrap_or_default(),
+        stderr: stderr.unwrap_or_default(),
     })
 }
 

@@ -252,7 +252,7 @@ proptest::proptest! {
     fn config_parsing_and_lookup_never_panic(
         bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         auth in "[A-Za-z0-9+/=:]{0,40}",
-        host in "[a-z0-9.:]{1,20}",
+        host in "[a-zA-Z0-9.:/]{1,30}",
     ) {
         let _ = AuthConfig::from_json(&bytes);
         let json = serde_json::json!({"auths": {host.clone(): {"auth": auth}}}).to_string();
@@ -260,4 +260,177 @@ proptest::proptest! {
             let _ = lookup(&cfg, &host, Some(std::ffi::OsStr::new("")));
         }
     }
+
+    /// Any enclosing namespace key is found for a repository under it, and
+    /// the deepest one wins over a shallower one.
+    #[test]
+    fn the_enclosing_namespace_is_found(
+        segments in proptest::collection::vec("[a-z0-9]{1,5}", 1..5),
+        cut in 0usize..5,
+    ) {
+        let key = format!("reg.io/{}", segments.join("/"));
+        let cut = cut.min(segments.len());
+        let scope = match segments.get(..cut) {
+            Some(s) if !s.is_empty() => format!("reg.io/{}", s.join("/")),
+            _ => "reg.io".to_owned(),
+        };
+        let mut auths = serde_json::Map::new();
+        auths.insert(scope.clone(), serde_json::json!({"auth": b64("deep:1")}));
+        if cut > 0 {
+            auths.insert("reg.io".into(), serde_json::json!({"auth": b64("shallow:2")}));
+        }
+        let cfg = AuthConfig::from_json(serde_json::json!({"auths": auths}).to_string().as_bytes()).unwrap();
+        proptest::prop_assert_eq!(lookup(&cfg, &key, None).unwrap(), basic("deep", "1"));
+    }
+}
+
+/// podman's namespace keys: the most specific entry that encloses the
+/// repository wins, as containers/image matches them; helpers stay per registry.
+#[test]
+fn namespace_keys_match_the_most_specific_entry() {
+    let c = config(&format!(
+        r#"{{"auths": {{
+            "quay.io": {{"auth": "{}"}},
+            "quay.io/org": {{"auth": "{}"}},
+            "quay.io/org/team/app": {{"auth": "{}"}},
+            "QUAY.IO/other": {{"auth": "{}"}},
+            "docker.io/myorg": {{"auth": "{}"}},
+            "https://index.docker.io/v1/": {{"auth": "{}"}},
+            "localhost:5000/ns": {{"auth": "{}"}},
+            "quay.io/empty": {{}}
+        }}}}"#,
+        b64("registry:1"),
+        b64("org:2"),
+        b64("app:3"),
+        b64("other:4"),
+        b64("hub-org:5"),
+        b64("hub:6"),
+        b64("local-ns:7"),
+    ));
+    let get = |key: &str| lookup(&c, key, None).unwrap();
+    assert_eq!(get("quay.io/org/team/app"), basic("app", "3"));
+    assert_eq!(get("quay.io/org/team/app2"), basic("org", "2"));
+    assert_eq!(get("quay.io/org/team"), basic("org", "2"));
+    assert_eq!(get("quay.io/org"), basic("org", "2"));
+    // A key is a path prefix by whole segments only.
+    assert_eq!(get("quay.io/organisation/app"), basic("registry", "1"));
+    assert_eq!(get("quay.io/app"), basic("registry", "1"));
+    assert_eq!(get("quay.io"), basic("registry", "1"));
+    // Hosts compare case-insensitively; an empty entry is skipped.
+    assert_eq!(get("quay.io/other/x"), basic("other", "4"));
+    assert_eq!(get("quay.io/empty/x"), basic("registry", "1"));
+    // Docker Hub: the namespace key under any of its names, else docker's URL key.
+    assert_eq!(get("index.docker.io/myorg/app"), basic("hub-org", "5"));
+    assert_eq!(get("index.docker.io/library/alpine"), basic("hub", "6"));
+    // A namespace key never stands for its whole registry.
+    assert_eq!(get("localhost:5000/ns/app"), basic("local-ns", "7"));
+    assert_eq!(get("localhost:5000/elsewhere"), None);
+    assert_eq!(get("localhost:5000"), None);
+}
+
+#[test]
+fn cred_helpers_are_per_registry_and_win_over_namespace_keys() {
+    let h = Helpers::new();
+    h.add(
+        "reg",
+        r#"read host; echo "{\"Username\":\"helper-for-$host\",\"Secret\":\"s\"}""#,
+    );
+    let c = config(&format!(
+        r#"{{"credHelpers": {{"ghcr.io": "reg"}}, "auths": {{"ghcr.io/org": {{"auth": "{}"}}}}}}"#,
+        b64("scoped:x")
+    ));
+    // The helper is asked about the registry, not the repository.
+    assert_eq!(
+        lookup(&c, "ghcr.io/org/app", h.path()).unwrap(),
+        basic("helper-for-ghcr.io", "s")
+    );
+}
+
+/// A helper that prints more than a pipe buffer (64 KiB) must not block
+/// until the timeout: its output is drained while it runs.
+#[test]
+fn helpers_with_large_output_finish_quickly() {
+    let h = Helpers::new();
+    // 200 KiB of padding in a valid reply (JSON ignores the whitespace).
+    h.add(
+        "chatty",
+        r#"cat >/dev/null
+printf '{"Username":"big","Secret":"s"'
+head -c 204800 /dev/zero | tr '\0' ' '
+printf '}'
+head -c 204800 /dev/zero | tr '\0' 'e' >&2"#,
+    );
+    let c = config(r#"{"credsStore": "chatty"}"#);
+    let started = Instant::now();
+    assert_eq!(lookup(&c, "x.io", h.path()).unwrap(), basic("big", "s"));
+    eprintln!(
+        "helper with 400 KiB of output answered in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn helpers_past_the_output_cap_are_stopped_with_a_clear_error() {
+    let h = Helpers::new();
+    h.add("flood", "cat >/dev/null\nexec cat /dev/zero");
+    h.add("flood-stderr", "cat >/dev/null\nexec cat /dev/zero >&2");
+    for helper in ["flood", "flood-stderr"] {
+        let c = config(&format!(r#"{{"credsStore": "{helper}"}}"#));
+        let started = Instant::now();
+        let err = lookup(&c, "x.io", h.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("docker-credential-{helper}"))
+                && err.contains("wrote more than 1048576 bytes"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{helper}");
+    }
+}
+
+#[test]
+fn credential_files_are_read_through_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("auth.json");
+    std::fs::write(&big, vec![b' '; (4 << 20) + 1]).unwrap();
+    let sources = CredentialSources {
+        files: vec![big.clone()],
+        helper_path: None,
+    };
+    let err = sources.credential_for("x.io").unwrap_err().to_string();
+    assert!(
+        err.contains(&big.display().to_string()) && err.contains("limit for a credential file"),
+        "{err}"
+    );
+}
+
+/// Lookups are per repository but helpers per registry: twenty concurrent
+/// lookups in one registry run the helper once.
+#[test]
+fn one_helper_run_serves_every_repository_of_a_registry() {
+    let h = Helpers::new();
+    let count = h.dir.path().join("runs");
+    h.add(
+        "counted",
+        &format!(
+            "cat >/dev/null\necho run >> '{}'\nsleep 0.2\necho '{{\"Username\":\"u\",\"Secret\":\"s\"}}'",
+            count.display()
+        ),
+    );
+    let c = std::sync::Arc::new(config(r#"{"credHelpers": {"many.io": "counted"}}"#));
+    let dir = h.dir.path().as_os_str().to_owned();
+    let lookups: Vec<_> = (0..20)
+        .map(|i| {
+            let (c, dir) = (c.clone(), dir.clone());
+            std::thread::spawn(move || lookup(&c, &format!("many.io/team/app{i}"), Some(&dir)))
+        })
+        .collect();
+    for l in lookups {
+        assert_eq!(l.join().unwrap().unwrap(), basic("u", "s"));
+    }
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
 }

@@ -41,6 +41,12 @@ impl Action {
     }
 }
 
+/// What credentials are looked up (and cached) by: the repository, since
+/// podman's `auth.json` may hold different credentials per namespace.
+fn credential_key(repo: &RepositoryRef) -> String {
+    format!("{}/{}", repo.registry(), repo.repository())
+}
+
 /// One request, kept as data so it can be re-sent after a challenge or a retry.
 pub(crate) struct Req<'a> {
     pub method: Method,
@@ -67,7 +73,8 @@ struct AuthState {
     tokens: HashMap<(String, String), CachedToken>,
     /// Registries that challenged with Basic: send credentials up front.
     basic: HashSet<String>,
-    /// Credentials looked up from config files, by registry.
+    /// Credentials looked up from config files, by `registry/repository`
+    /// (podman's `auth.json` may scope them to a namespace).
     credentials: HashMap<String, Credential>,
 }
 
@@ -217,7 +224,7 @@ impl Transport {
                 .options
                 .credentials
                 .as_ref()
-                .or(state.credentials.get(registry))
+                .or(state.credentials.get(&credential_key(repo)))
             {
                 Some(Credential::Basic { username, password }) => Some(AuthHeader::Basic {
                     username: username.clone(),
@@ -241,21 +248,20 @@ impl Transport {
         })
     }
 
-    async fn credential(&self, registry: &str) -> Result<Credential, RegistryError> {
+    async fn credential(&self, repo: &RepositoryRef) -> Result<Credential, RegistryError> {
         if let Some(c) = &self.options.credentials {
             return Ok(c.clone());
         }
-        if let Some(c) = self.state().credentials.get(registry) {
+        let key = credential_key(repo);
+        if let Some(c) = self.state().credentials.get(&key) {
             return Ok(c.clone());
         }
-        let host = registry.to_owned();
+        let lookup_key = key.clone();
         // May run a credential helper process.
-        let cred = tokio::task::spawn_blocking(move || crate::auth::credential_for(&host))
+        let cred = tokio::task::spawn_blocking(move || crate::auth::credential_for(&lookup_key))
             .await
             .map_err(|e| RegistryError::Setup(format!("credential lookup failed: {e}")))??;
-        self.state()
-            .credentials
-            .insert(registry.to_owned(), cred.clone());
+        self.state().credentials.insert(key, cred.clone());
         Ok(cred)
     }
 
@@ -268,7 +274,7 @@ impl Transport {
         challenge: &Challenge,
     ) -> Result<Option<AuthHeader>, RegistryError> {
         let registry = repo.registry();
-        let credential = self.credential(registry).await?;
+        let credential = self.credential(repo).await?;
         if challenge.is_basic() {
             return Ok(match credential {
                 Credential::Basic { username, password } => {

@@ -1,6 +1,6 @@
-use signet_core::Digest;
 use signet_core::bundle::{Bundle, VerificationMaterial};
 use signet_core::keys::PublicKey;
+use signet_core::{Artifact, Digest};
 
 use crate::error::{ConfigError, Rejection, VerifyError};
 
@@ -67,6 +67,12 @@ impl Verifier {
         &self.keys
     }
 
+    /// Whether any trusted key signs whole messages (Ed25519), so that a blob
+    /// must be kept in memory to be verified.
+    pub fn needs_whole_messages(&self) -> bool {
+        self.keys.iter().any(|k| k.key.signs_whole_message())
+    }
+
     /// Checks `bundle`'s signature over `signed` (the exact signed bytes)
     /// and returns the name of the key that verified it.
     ///
@@ -77,8 +83,14 @@ impl Verifier {
         signed: &[u8],
         bundle: &Bundle,
     ) -> Result<&TrustedKey, String> {
-        let actual = Digest::sha256_of(signed);
-        if bundle.message_signature.digest != actual {
+        self.check_artifact(&Artifact::from_bytes(signed.to_vec()), bundle)
+    }
+
+    /// [`check_signature`](Self::check_signature) over an artifact that may
+    /// have been streamed rather than held whole.
+    fn check_artifact(&self, signed: &Artifact, bundle: &Bundle) -> Result<&TrustedKey, String> {
+        let actual = signed.digest();
+        if &bundle.message_signature.digest != actual {
             return Err(format!(
                 "the signature covers digest {}, but the signed content has digest {actual}",
                 bundle.message_signature.digest
@@ -94,7 +106,10 @@ impl Verifier {
             .partition(|k| Some(k.hint.as_str()) == hint);
         let mut last_error = None;
         for key in hinted.into_iter().chain(others) {
-            match key.key.verify(signed, &bundle.message_signature.signature) {
+            match key
+                .key
+                .verify_artifact(signed, &bundle.message_signature.signature)
+            {
                 Ok(()) => return Ok(key),
                 Err(e) => last_error = Some(e),
             }
@@ -113,8 +128,19 @@ impl Verifier {
 
     /// Verifies a blob against a bundle (from `--bundle`, or built from `--signature`).
     pub fn verify_blob(&self, blob: &[u8], bundle: &Bundle) -> Result<VerifiedBlob, VerifyError> {
-        let digest = Digest::sha256_of(blob);
-        match self.check_signature(blob, bundle) {
+        self.verify_artifact(&Artifact::from_bytes(blob.to_vec()), bundle)
+    }
+
+    /// Verifies a streamed blob ([`Artifact::read`]) against a bundle. ECDSA
+    /// and RSA keys check the digest, so the blob need not have been kept;
+    /// Ed25519 keys need its bytes.
+    pub fn verify_artifact(
+        &self,
+        artifact: &Artifact,
+        bundle: &Bundle,
+    ) -> Result<VerifiedBlob, VerifyError> {
+        let digest = artifact.digest().clone();
+        match self.check_artifact(artifact, bundle) {
             Ok(key) => Ok(VerifiedBlob {
                 digest,
                 key: key.name.clone(),

@@ -1,45 +1,55 @@
 //! sign-blob and verify-blob.
 
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use signet_core::Digest;
+use signet_core::Artifact;
 use signet_core::bundle::{Bundle, VerificationMaterial};
-use signet_core::certificate::{KeyCertificate, MAX_CERTIFICATE_BYTES};
+use signet_core::certificate::KeyCertificate;
 use signet_core::legacy_blob_bundle::LegacyBlobBundle;
-use signet_core::limits::MAX_BUNDLE_BYTES;
+use signet_core::limits;
 use signet_kms::{KeyRef, files};
 use signet_verify::{TrustedKey, Verifier};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
-use crate::input::read_capped;
 use crate::password::CliPasswords;
 
-fn read_blob(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading standard input")?;
-        return Ok(buf);
-    }
-    std::fs::read(path).with_context(|| path.display().to_string())
+/// The blob to sign or verify, opened before any key is loaded so that a
+/// missing file is reported before a password prompt.
+enum BlobSource {
+    Stdin,
+    File(PathBuf, std::fs::File),
 }
 
-fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
-    if meta.len() > limit as u64 {
-        return Err(anyhow!(
-            "{}: {} bytes, larger than the limit of {limit}",
-            path.display(),
-            meta.len()
-        ));
+impl BlobSource {
+    /// Opens `path` (`-` is standard input).
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        if path.as_os_str() == "-" {
+            return Ok(Self::Stdin);
+        }
+        let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+        Ok(Self::File(path.to_owned(), file))
     }
-    std::fs::read(path).with_context(|| path.display().to_string())
+
+    /// Reads the blob as a stream: its digest is computed on the way, and
+    /// its bytes are kept only when `whole` (the key signs whole messages),
+    /// up to [`limits::WHOLE_MESSAGE`].
+    async fn read(self, whole: bool) -> anyhow::Result<Artifact> {
+        let keep = whole.then_some(limits::WHOLE_MESSAGE);
+        tokio::task::spawn_blocking(move || match self {
+            Self::Stdin => {
+                Artifact::read(std::io::stdin().lock(), keep).context("reading standard input")
+            }
+            Self::File(path, file) => {
+                Artifact::read(file, keep).with_context(|| path.display().to_string())
+            }
+        })
+        .await
+        .context("reading the blob")?
+    }
 }
 
 pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
@@ -63,8 +73,6 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         }
         (a, b) => a.as_ref().or(b.as_ref()),
     };
-    let blob = read_blob(&args.blob)?;
-    tracing::debug!(bytes = blob.len(), digest = %Digest::sha256_of(&blob), "blob read");
     // Refuse before signing if an output would be overwritten.
     let outputs: Vec<&Path> = [
         output_signature,
@@ -76,35 +84,34 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
     .map(|p| p.as_path())
     .collect();
     files::ensure_absent(&outputs)?;
+    let source = BlobSource::open(&args.blob)?;
     let keyref: KeyRef = key.parse()?;
     let signer = signet_kms::load_signer(&keyref, &CliPasswords::new()).await?;
     let public = signer.public_key();
     if let Some(algorithm) = &args.signing_algorithm {
         check_signing_algorithm(algorithm, public)?;
     }
-    let certificate = load_certificate(&args, public)?;
+    let certificate = super::load_certificate(
+        args.certificate.as_deref(),
+        args.certificate_chain.as_deref(),
+        public,
+    )?;
+    let blob = source.read(public.signs_whole_message()).await?;
+    tracing::debug!(bytes = blob.size(), digest = %blob.digest(), "blob read");
     if args.tlog_upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; nothing was logged. Pass --tlog-upload=false to silence this."
         );
     }
     let signature = signer
-        .sign(&blob)
+        .sign_artifact(&blob)
         .await
         .with_context(|| format!("signing with {}", signer.describe()))?;
     let encoded = B64.encode(&signature);
-    let shown: &[u8] = if args.b64 {
-        encoded.as_bytes()
-    } else {
-        &signature
-    };
     if let Some(path) = &args.bundle {
         let contents = if args.new_bundle_format {
-            let mut bundle = Bundle::for_key_signature(
-                Digest::sha256_of(&blob),
-                signature.clone(),
-                public.hint(),
-            );
+            let mut bundle =
+                Bundle::for_key_signature(blob.digest().clone(), signature.clone(), public.hint());
             if let Some(c) = &certificate {
                 bundle.verification_material = VerificationMaterial::CertificateDer {
                     chain: vec![c.leaf_der().to_vec()],
@@ -122,9 +129,15 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         files::write_new(path, contents.as_bytes(), 0o644)?;
         eprintln!("Wrote bundle to file {}", path.display());
     }
-    // As cosign: the signature goes to the file if one is named, else to standard output.
+    // As cosign: the signature goes to the file if one is named, else to
+    // standard output; base64 unless --b64=false.
     match output_signature {
         Some(path) => {
+            let shown: &[u8] = if args.b64 {
+                encoded.as_bytes()
+            } else {
+                &signature
+            };
             files::write_new(path, shown, 0o644)?;
             eprintln!("Wrote signature to file {}", path.display());
         }
@@ -151,34 +164,6 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// `--certificate` (checked against the signing key) and `--certificate-chain`.
-fn load_certificate(
-    args: &SignBlobArgs,
-    key: &signet_core::keys::PublicKey,
-) -> anyhow::Result<Option<KeyCertificate>> {
-    let Some(path) = &args.certificate else {
-        if args.certificate_chain.is_some() {
-            return Err(anyhow!(
-                "--certificate-chain needs the --certificate it certifies"
-            ));
-        }
-        return Ok(None);
-    };
-    let bytes = read_capped(path, MAX_CERTIFICATE_BYTES, "--certificate")?;
-    let mut certificate = KeyCertificate::from_bytes(&bytes)
-        .with_context(|| format!("--certificate {}", path.display()))?;
-    certificate
-        .check_key(key)
-        .with_context(|| format!("--certificate {}", path.display()))?;
-    if let Some(chain) = &args.certificate_chain {
-        let bytes = read_capped(chain, MAX_CERTIFICATE_BYTES, "--certificate-chain")?;
-        certificate = certificate
-            .with_chain(&bytes)
-            .with_context(|| format!("--certificate-chain {}", chain.display()))?;
-    }
-    Ok(Some(certificate))
 }
 
 /// `--signing-algorithm` with a key: the key decides the algorithm, so the
@@ -211,10 +196,18 @@ fn check_signing_algorithm(
     Ok(())
 }
 
+/// What `verify-blob` checks the blob against.
+enum Evidence {
+    Bundle(Bundle),
+    LegacyBundle(LegacyBlobBundle),
+    Signature(Vec<u8>),
+}
+
 pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
     if args.key.is_empty() {
         return Err(crate::unsupported::keyless("verifying without --key"));
     }
+    let source = BlobSource::open(&args.blob)?;
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
     for k in &args.key {
@@ -225,37 +218,42 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
         ));
     }
     let verifier = Verifier::new(keys)?;
-    let blob = read_blob(&args.blob)?;
-    let bundle = match (&args.bundle, &args.signature) {
+    // The signature or bundle first: it is small, and a bad one fails before
+    // a large blob is read.
+    let evidence = match (&args.bundle, &args.signature) {
         (Some(_), Some(_)) => {
             return Err(Failure::other(anyhow!(
                 "give --signature or --bundle, not both"
             )));
         }
         (Some(path), None) => {
-            let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
+            let bytes = limits::read_file(path, limits::BUNDLE_FILE)?;
+            // cosign 2.5 writes its older format unless --new-bundle-format.
             if LegacyBlobBundle::detect(&bytes) {
-                LegacyBlobBundle::parse(&bytes)
-                    .with_context(|| path.display().to_string())?
-                    .into_bundle(Digest::sha256_of(&blob))
+                Evidence::LegacyBundle(
+                    LegacyBlobBundle::parse(&bytes).with_context(|| path.display().to_string())?,
+                )
             } else {
-                Bundle::parse(&bytes).with_context(|| path.display().to_string())?
+                Evidence::Bundle(Bundle::parse(&bytes).with_context(|| path.display().to_string())?)
             }
         }
-        (None, Some(given)) => {
-            let signature_b64 = super::verify::signature_content(given)?;
-            let signature = B64
-                .decode(signature_b64.trim())
-                .context("--signature: not base64")?;
-            Bundle::for_key_signature(Digest::sha256_of(&blob), signature, String::new())
-        }
+        (None, Some(given)) => Evidence::Signature(super::signature_content(given)?),
         (None, None) => {
             return Err(Failure::other(anyhow!(
                 "pass --signature FILE or --bundle FILE"
             )));
         }
     };
-    match verifier.verify_blob(&blob, &bundle) {
+    let blob = source.read(verifier.needs_whole_messages()).await?;
+    // A detached signature becomes a bundle for this blob's digest.
+    let bundle = match evidence {
+        Evidence::Bundle(b) => b,
+        Evidence::LegacyBundle(b) => b.into_bundle(blob.digest().clone()),
+        Evidence::Signature(signature) => {
+            Bundle::for_key_signature(blob.digest().clone(), signature, String::new())
+        }
+    };
+    match verifier.verify_artifact(&blob, &bundle) {
         Ok(_) => {
             eprintln!("Verified OK");
             Ok(())

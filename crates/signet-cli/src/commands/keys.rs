@@ -36,7 +36,7 @@ pub async fn import_key_pair(args: ImportKeyPairArgs) -> Result<(), Failure> {
     let private_path = PathBuf::from(format!("{}.key", args.output_key_prefix));
     let public_path = PathBuf::from(format!("{}.pub", args.output_key_prefix));
     files::ensure_absent(&[&private_path, &public_path])?;
-    let pem = Zeroizing::new(files::read_key_file(&args.key)?);
+    let pem = files::read_key_file(&args.key)?;
     let key =
         PrivateKey::from_unencrypted_pem(&pem).with_context(|| args.key.display().to_string())?;
     let password = CliPasswords::new().new_password(&private_path.display().to_string())?;

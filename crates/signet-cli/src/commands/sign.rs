@@ -2,11 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
-use signet_core::certificate::{KeyCertificate, MAX_CERTIFICATE_BYTES};
-use signet_core::limits::MAX_PAYLOAD_BYTES;
+use signet_core::limits;
 use signet_kms::{KeyRef, files};
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
@@ -15,7 +14,6 @@ use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;
 use crate::exit::{self, Batch, Failure};
-use crate::input::read_capped;
 use crate::password::CliPasswords;
 use crate::progress::Progress;
 
@@ -33,7 +31,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     }
     let outputs = Outputs::check(&args, images.len())?;
     let payload = match &args.payload {
-        Some(path) => Some(read_capped(path, MAX_PAYLOAD_BYTES, "--payload")?),
+        Some(path) => Some(limits::read_file(path, super::PAYLOAD_FILE)?),
         None => None,
     };
     let store = crate::registry::signature_store(&args.registry)?;
@@ -41,8 +39,12 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     let key: KeyRef = key.parse()?;
     let signer = signet_kms::load_signer(&key, &CliPasswords::new()).await?;
     tracing::debug!(key = %signer.describe(), "signing key loaded");
-    let certificate = load_certificate(&args, signer.public_key())?;
-    let options = SignOptions {
+    let certificate = super::load_certificate(
+        args.certificate.as_deref(),
+        args.certificate_chain.as_deref(),
+        signer.public_key(),
+    )?;
+    let mut options = SignOptions {
         annotations: super::parse_annotations(&args.annotations)?,
         recursive: args.recursive,
         claimed_identity: args.sign_container_identity.clone(),
@@ -50,6 +52,19 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         certificate: certificate.clone(),
         upload: args.upload,
     };
+    if let Some(name) = &args.record_key_version {
+        let version = signer.key_version().ok_or_else(|| {
+            anyhow!(
+                "--record-key-version: {key} has no versions (hashivault:// and vault-kv:// keys do)"
+            )
+        })?;
+        if options.annotations.contains_key(name) {
+            return Err(Failure::other(anyhow!(
+                "--record-key-version={name} would replace the annotation {name} given with -a"
+            )));
+        }
+        options.annotations.insert(name.clone(), version);
+    }
     if args.tlog_upload && args.upload {
         eprintln!(
             "note: signet has no transparency-log (Rekor) upload yet; the signature is stored in the registry only. Pass --tlog-upload=false to silence this."
@@ -122,34 +137,6 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         );
     }
     batch.finish("could not be signed")
-}
-
-/// `--certificate` (checked against the signing key) and `--certificate-chain`.
-fn load_certificate(
-    args: &SignArgs,
-    key: &signet_core::keys::PublicKey,
-) -> anyhow::Result<Option<KeyCertificate>> {
-    let Some(path) = &args.certificate else {
-        if args.certificate_chain.is_some() {
-            return Err(anyhow!(
-                "--certificate-chain needs the --certificate it certifies"
-            ));
-        }
-        return Ok(None);
-    };
-    let bytes = read_capped(path, MAX_CERTIFICATE_BYTES, "--certificate")?;
-    let mut certificate = KeyCertificate::from_bytes(&bytes)
-        .with_context(|| format!("--certificate {}", path.display()))?;
-    certificate
-        .check_key(key)
-        .with_context(|| format!("--certificate {}", path.display()))?;
-    if let Some(chain) = &args.certificate_chain {
-        let bytes = read_capped(chain, MAX_CERTIFICATE_BYTES, "--certificate-chain")?;
-        certificate = certificate
-            .with_chain(&bytes)
-            .with_context(|| format!("--certificate-chain {}", chain.display()))?;
-    }
-    Ok(Some(certificate))
 }
 
 /// `--output-signature` and `--output-payload`: one file each, or with

@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::StreamExt;
 use futures_util::stream;
-use signet_core::limits::MAX_PAYLOAD_BYTES;
+use signet_core::limits;
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::layout::OciLayout;
@@ -19,7 +19,6 @@ use signet_verify::{ImagePolicy, TrustedKey, VerifiedImage, Verifier, VerifyErro
 
 use crate::args::{OutputFormat, VerifyArgs};
 use crate::exit::{self, Batch, Failure};
-use crate::input::read_capped;
 use crate::output::{self, Header};
 use crate::password::CliPasswords;
 use crate::progress::Progress;
@@ -187,41 +186,12 @@ fn detached_signature(args: &VerifyArgs) -> anyhow::Result<Option<(String, Optio
         }
         return Ok(None);
     };
-    let signature = signature_content(given)?;
+    let signature = B64.encode(super::signature_content(given)?);
     let payload = match &args.payload {
-        Some(path) => Some(read_capped(path, MAX_PAYLOAD_BYTES, "--payload")?),
+        Some(path) => Some(limits::read_file(path, super::PAYLOAD_FILE)?),
         None => None,
     };
     Ok(Some((signature, payload)))
-}
-
-/// A signature flag's value as cosign reads it: a file if one exists by that
-/// name, else the content itself; base64, or raw bytes that are encoded here.
-pub fn signature_content(given: &str) -> anyhow::Result<String> {
-    if given.starts_with("http://") || given.starts_with("https://") {
-        return Err(crate::unsupported::not_supported(
-            "--signature",
-            "signet does not fetch signatures from URLs; download the file and pass its path",
-        )
-        .error);
-    }
-    let path = Path::new(given);
-    let bytes = if path.exists() {
-        read_capped(path, 64 << 10, "--signature")?
-    } else {
-        given.as_bytes().to_vec()
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    if B64.decode(text.trim()).is_ok() {
-        return Ok(text.trim().to_owned());
-    }
-    if !path.exists() {
-        return Err(anyhow!(
-            "--signature {given:?}: no such file, and not a base64 signature"
-        ))
-        .context("reading the signature");
-    }
-    Ok(B64.encode(&bytes))
 }
 
 fn exit_code(e: &ImageVerifyError) -> i32 {

@@ -6,7 +6,10 @@ use base64::Engine as _;
 
 use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
-tests![tls_and_basic_auth_with_every_credential_source];
+tests![
+    tls_and_basic_auth_with_every_credential_source,
+    podman_namespace_keys_pick_the_most_specific_entry
+];
 
 fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
@@ -126,4 +129,73 @@ fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     std::fs::write(docker.join("config.json"), wrong.to_string()).unwrap();
     env.signet_with(d, &plain_verify, &docker_env, None)
         .fails_with(1, "unauthorized");
+}
+
+/// podman `auth.json` keys scoped to a namespace: the most specific key that
+/// encloses the repository wins, as containers/image (skopeo) decides.
+fn podman_namespace_keys_pick_the_most_specific_entry(env: &Env) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (host, user, password) = &env.auth_registry;
+    signet_key_pair(env, d, "k");
+    let repo = unique_repo("scoped");
+    let image = env.push_image_with_auth(&repo);
+    let b64 =
+        |u: &str, p: &str| base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+    let right = b64(user, password);
+    let wrong = b64(user, "wrong-password");
+    let namespace = repo.rsplit_once('/').unwrap().0; // "e2e"
+    let verify = [
+        "verify",
+        "--key",
+        "k.pub",
+        "--allow-insecure-registry",
+        image.as_str(),
+    ];
+    let cases = [
+        // The namespace entry beats the registry entry, and a sibling
+        // namespace that only shares a prefix is not used.
+        (
+            serde_json::json!({"auths": {
+                host.as_str(): {"auth": wrong},
+                format!("{host}/{namespace}"): {"auth": right},
+                format!("{host}/{namespace}x"): {"auth": wrong},
+            }}),
+            true,
+        ),
+        // The repository's own entry beats its namespace.
+        (
+            serde_json::json!({"auths": {
+                format!("{host}/{namespace}"): {"auth": right},
+                format!("{host}/{repo}"): {"auth": wrong},
+            }}),
+            false,
+        ),
+    ];
+    for (n, (auth, works)) in cases.into_iter().enumerate() {
+        let file = d.join(format!("auth-{n}.json"));
+        std::fs::write(&file, auth.to_string()).unwrap();
+        let file = file.to_str().unwrap();
+        let run = env.signet_with(d, &verify, &[("REGISTRY_AUTH_FILE", file)], None);
+        // skopeo (containers/image) reads the same file the same way.
+        let skopeo = env.skopeo(
+            d,
+            &[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                "--authfile",
+                file,
+                &format!("docker://{image}"),
+            ],
+        );
+        if works {
+            // Authenticated: the image has no signature yet.
+            run.fails_with(10, "no signatures");
+            assert_eq!(skopeo.code, 0, "skopeo: {}", skopeo.stderr);
+        } else {
+            run.fails_with(1, "unauthorized");
+            assert_ne!(skopeo.code, 0, "skopeo accepted case {n}");
+        }
+    }
 }

@@ -26,6 +26,10 @@
 //! | `&Peers` | the peer binaries (`scripts/setup-peers.sh`)      | `Local`'s, plus `cosign`, `skopeo` |
 //! | `&Env`   | the services `scripts/test.sh` starts, and peers  | `Peers`', plus registries, OpenBao, test images |
 //!
+//! A module can add a context of its own for a service only it uses: a type
+//! implementing [`Context`] whose `get` builds on `Env::get()` (see
+//! `vault_tls.rs`).
+//!
 //! A test whose context is missing is reported as `ignored (why)` and counted
 //! in the closing line's ignored total; with `SIGNET_E2E_REQUIRED=1` (as in
 //! `scripts/test.sh`) it fails instead. A function left out of `tests!` is
@@ -104,7 +108,8 @@ fn required() -> bool {
     std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1")
 }
 
-fn var(name: &str) -> Result<String, String> {
+/// An environment variable the services set, or why the test cannot run.
+pub fn var(name: &str) -> Result<String, String> {
     std::env::var(name)
         .map_err(|_| format!("{name} is not set: scripts/test.sh starts the services"))
 }

@@ -7,6 +7,10 @@
 //! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
 //!   a registry with TLS (self-signed) and basic authentication
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
+//! - `SIGNET_TEST_VAULT_TLS_ADDR`, `SIGNET_TEST_VAULT_MTLS_ADDR`,
+//!   `SIGNET_TEST_VAULT_TLS_DIR`, `SIGNET_TEST_VAULT_TLS_TOKEN`: a second
+//!   OpenBao serving TLS with a test CA (the second address requires a client
+//!   certificate), for `vault_tls`
 //! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
 //!
 //! Without them, each test that needs them is reported as ignored, with the
@@ -23,8 +27,10 @@ mod drop_in;
 mod flags;
 mod interop;
 mod keys;
+mod local_input;
 mod sign_verify;
 mod vault;
+mod vault_tls;
 
 fn main() {
     harness::run_all(&[
@@ -36,7 +42,9 @@ fn main() {
         flags::tests,
         interop::tests,
         keys::tests,
+        local_input::tests,
         sign_verify::tests,
         vault::tests,
+        vault_tls::tests,
     ])
 }

@@ -10,7 +10,9 @@ tests![
     transit_key_signs_without_a_private_key_anywhere,
     kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory,
     runbook_layout_cosign_key_in_kv_with_stored_password,
-    vault_namespace_is_honoured
+    vault_namespace_is_honoured,
+    transit_key_rotated_during_a_batch_still_verifies,
+    key_versions_are_recorded_only_when_asked_and_only_where_they_exist
 ];
 
 const HTTP: &str = "--allow-http-registry";
@@ -411,4 +413,227 @@ fn vault_namespace_is_honoured(env: &Env) {
     // The key lives only in the namespace.
     env.signet(d, &["public-key", "--key", "hashivault://team-key"])
         .fails_with(1, "no transit key");
+}
+
+/// The transit key is rotated over and over while a batch is signed: every
+/// signature is made with the version whose public key was loaded, so all of
+/// them verify under it, and `--record-key-version` says which one it was.
+fn transit_key_rotated_during_a_batch_still_verifies(env: &Env) {
+    mounts(env);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let name = unique("rotating");
+    let keyref = format!("hashivault://{name}");
+    env.signet(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            &keyref,
+            "--output-key-prefix",
+            "rot",
+        ],
+    )
+    .ok();
+    let images: Vec<String> = (0..10)
+        .map(|i| env.push_image(&unique_repo(&format!("rotate{i}"))).0)
+        .collect();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rotator = {
+        let stop = stop.clone();
+        let (addr, token, name) = (
+            env.vault_addr.clone(),
+            env.vault_token.clone(),
+            name.clone(),
+        );
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Command::new("curl")
+                    .args(["-sf", "-o", "/dev/null", "-X", "POST", "-H"])
+                    .arg(format!("X-Vault-Token: {token}"))
+                    .arg(format!("{addr}/v1/transit/keys/{name}/rotate"))
+                    .status();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+    let mut sign = vec![
+        "sign",
+        "--key",
+        keyref.as_str(),
+        HTTP,
+        "--tlog-upload=false",
+        "--record-key-version",
+        "--concurrency",
+        "2",
+    ];
+    sign.extend(images.iter().map(String::as_str));
+    let signed = env.signet(d, &sign);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    rotator.join().unwrap();
+    signed.ok();
+
+    // Which version signed: the one recorded in the signatures.
+    let (_, key) = vault(env, "GET", &format!("transit/keys/{name}"), "");
+    let key: serde_json::Value = serde_json::from_str(&key).unwrap();
+    let latest = key["data"]["latest_version"].as_u64().unwrap();
+    let mut any_version = vec!["verify".to_owned(), HTTP.to_owned()];
+    for v in 1..=latest {
+        let pem = key["data"]["keys"][v.to_string()]["public_key"]
+            .as_str()
+            .unwrap();
+        std::fs::write(d.join(format!("v{v}.pub")), pem).unwrap();
+        any_version.extend(["--key".to_owned(), format!("v{v}.pub")]);
+    }
+    any_version.push(images[0].clone());
+    let any_version: Vec<&str> = any_version.iter().map(String::as_str).collect();
+    let out = env.signet(d, &any_version).ok().stdout;
+    let payloads: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let loaded: u64 = payloads[0]["optional"]["kms-key-version"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no kms-key-version in {out}"));
+    eprintln!("signed with transit key version {loaded}; rotated to version {latest} meanwhile");
+    assert!(
+        latest > loaded,
+        "the key was not rotated while the batch ran (loaded {loaded}, latest {latest})"
+    );
+    // Every signature verifies under that version's public key alone, and
+    // carries the version as a signed claim (for cosign too).
+    let claim = format!("kms-key-version={loaded}");
+    let public = format!("v{loaded}.pub");
+    let mut verify = vec![
+        "verify",
+        "--key",
+        public.as_str(),
+        HTTP,
+        "-a",
+        claim.as_str(),
+    ];
+    verify.extend(images.iter().map(String::as_str));
+    env.signet(d, &verify).ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            &public,
+            "--insecure-ignore-tlog",
+            HTTP,
+            "-a",
+            &claim,
+            &images[0],
+        ],
+    )
+    .ok();
+}
+
+/// `--record-key-version` records a KV secret's version too, is refused for
+/// keys without versions, and never silently replaces an `-a` annotation.
+fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist(env: &Env) {
+    mounts(env);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret = format!("vault-kv://kv/{}/cosign", unique("versioned"));
+    env.signet(
+        d,
+        &[
+            "generate-key-pair",
+            "--kms",
+            &secret,
+            "--output-key-prefix",
+            "kv",
+        ],
+    )
+    .ok();
+    crate::harness::signet_key_pair(env, d, "file");
+    let (image, _) = env.push_image(&unique_repo("versioned"));
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &secret,
+            HTTP,
+            "--tlog-upload=false",
+            "--record-key-version=secret-version",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "kv.pub",
+            HTTP,
+            "-a",
+            "secret-version=1",
+            &image,
+        ],
+    )
+    .ok();
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "kv.pub",
+            HTTP,
+            "-a",
+            "secret-version=2",
+            &image,
+        ],
+    )
+    .fails_with(12, "");
+    // Without the flag, the payload is exactly cosign's (no extra claim).
+    let (plain, _) = env.push_image(&unique_repo("unversioned"));
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &secret,
+            HTTP,
+            "--tlog-upload=false",
+            &plain,
+        ],
+    )
+    .ok();
+    let out = env
+        .signet(d, &["verify", "--key", "kv.pub", HTTP, &plain])
+        .ok()
+        .stdout;
+    assert!(out.contains(r#""optional":null"#), "{out}");
+
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            "file.key",
+            HTTP,
+            "--tlog-upload=false",
+            "--record-key-version",
+            &image,
+        ],
+    )
+    .fails_with(1, "--record-key-version: file.key has no versions");
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--key",
+            &secret,
+            HTTP,
+            "--tlog-upload=false",
+            "--record-key-version=team",
+            "-a",
+            "team=x",
+            &image,
+        ],
+    )
+    .fails_with(1, "would replace the annotation team");
 }

@@ -14,3 +14,7 @@ pub use encrypted::{
 pub use private::PrivateKey;
 pub use public::PublicKey;
 pub use signer::{BoxFuture, LocalSigner, Signer};
+
+/// Smallest RSA modulus accepted for signing and for verification, as
+/// cosign's `goodkey` check demands.
+pub const MIN_RSA_BITS: usize = 2048;

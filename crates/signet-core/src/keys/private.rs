@@ -10,11 +10,9 @@ use sha2::{Digest as _, Sha256};
 use signature::hazmat::PrehashSigner;
 use zeroize::Zeroizing;
 
-use super::PublicKey;
+use super::{MIN_RSA_BITS, PublicKey};
+use crate::artifact::Artifact;
 use crate::error::KeyError;
-
-/// Smallest RSA modulus accepted, as cosign's `goodkey` check demands.
-const MIN_RSA_BITS: usize = 2048;
 
 /// A private key. Signing follows cosign's choices per key type: ECDSA over a
 /// SHA-256 digest with an ASN.1 DER signature, RSA PKCS#1 v1.5 with SHA-256,
@@ -118,7 +116,7 @@ impl PrivateKey {
 
     fn rsa(key: rsa::PrivateKey) -> Result<Self, KeyError> {
         use rsa::traits::PublicKeyParts;
-        let bits = key.size() * 8;
+        let bits = key.n().bit_width() as usize;
         if bits < MIN_RSA_BITS {
             return Err(KeyError::Unsupported(format!(
                 "RSA key of {bits} bits; at least {MIN_RSA_BITS} are required"
@@ -186,11 +184,45 @@ impl PrivateKey {
             }
         }
     }
+
+    /// Signs `artifact` as [`sign`](Self::sign) signs its bytes. ECDSA and
+    /// RSA sign its SHA-256 digest (identical signatures, no need for the
+    /// bytes); Ed25519 needs the bytes and says so when they were too large
+    /// to keep.
+    pub fn sign_artifact(&self, artifact: &Artifact) -> Result<Vec<u8>, KeyError> {
+        let fail = |e: signature::Error| KeyError::Signing(e.to_string());
+        let digest = artifact.digest().raw();
+        match self {
+            Self::EcdsaP256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign_prehash(&digest).map_err(fail)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            Self::EcdsaP384(k) => {
+                let sig: p384::ecdsa::Signature = k.sign_prehash(&digest).map_err(fail)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            Self::Rsa(k) => {
+                use signature::SignatureEncoding;
+                let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new((**k).clone());
+                let sig = signer.sign_prehash(&digest).map_err(fail)?;
+                Ok(sig.to_vec())
+            }
+            Self::Ed25519(_) => match artifact.bytes() {
+                Some(bytes) => self.sign(bytes),
+                None => Err(KeyError::WholeMessageTooLarge {
+                    key: self.kind(),
+                    size: artifact.size(),
+                    limit: artifact.keep_limit().map(|l| l.max_bytes).unwrap_or(0),
+                }),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::SignatureError;
 
     #[test]
     fn signs_and_verifies_with_every_key_type() {
@@ -236,5 +268,49 @@ mod tests {
         let p521 = std::fs::read(format!("{dir}/ec521-pkcs8.pem")).unwrap();
         let err = PrivateKey::from_unencrypted_pem(&p521).unwrap_err();
         assert!(err.to_string().contains("1.3.132.0.35"), "{err}");
+    }
+
+    /// Signing a streamed artifact gives signatures that verify as signatures
+    /// over the bytes do, for every key type; Ed25519, which signs the message
+    /// itself, refuses an artifact whose bytes were too large to keep.
+    #[test]
+    fn artifact_signatures_match_message_signatures() {
+        use crate::limits::InputLimit;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/import");
+        let rsa = std::fs::read(format!("{dir}/rsa-pkcs1.pem")).unwrap();
+        let keys = [
+            PrivateKey::generate_p256().unwrap(),
+            PrivateKey::EcdsaP384(
+                p384::ecdsa::SigningKey::try_generate_from_rng(&mut SysRng).unwrap(),
+            ),
+            PrivateKey::from_unencrypted_pem(&rsa).unwrap(),
+            PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])),
+        ];
+        let message = vec![42u8; 300_000];
+        let keep = InputLimit::new("a test blob", 100_000);
+        let streamed = Artifact::read(&message[..], Some(keep)).unwrap();
+        let kept = Artifact::read(&message[..], Some(InputLimit::new("x", 1 << 20))).unwrap();
+        for key in keys {
+            let public = key.public_key();
+            let from_bytes = key.sign(&message).unwrap();
+            public.verify_artifact(&kept, &from_bytes).unwrap();
+            if public.signs_whole_message() {
+                let err = key.sign_artifact(&streamed).unwrap_err().to_string();
+                assert!(err.contains("100000 bytes"), "{err}");
+                let err = public.verify_artifact(&streamed, &from_bytes).unwrap_err();
+                assert!(
+                    matches!(
+                        err,
+                        SignatureError::WholeMessageTooLarge { limit: 100_000, .. }
+                    ),
+                    "{err}"
+                );
+                continue;
+            }
+            public.verify_artifact(&streamed, &from_bytes).unwrap();
+            let from_digest = key.sign_artifact(&streamed).unwrap();
+            public.verify(&message, &from_digest).unwrap();
+            assert!(public.verify(b"other", &from_digest).is_err());
+        }
     }
 }

@@ -9,6 +9,9 @@ use sha2::{Digest as _, Sha256};
 use signature::hazmat::PrehashVerifier;
 use spki::{DecodePublicKey, EncodePublicKey};
 
+use super::MIN_RSA_BITS;
+use crate::artifact::Artifact;
+use crate::digest::Digest;
 use crate::error::{KeyError, SignatureError};
 
 /// A public key that can check cosign signatures.
@@ -41,8 +44,8 @@ impl PublicKey {
             "RSA PUBLIC KEY" => {
                 use rsa::pkcs1::DecodeRsaPublicKey;
                 rsa::PublicKey::from_pkcs1_der(&der)
-                    .map(|k| Self::Rsa(Box::new(k)))
                     .map_err(|e| KeyError::Malformed(format!("invalid PKCS#1 RSA public key: {e}")))
+                    .and_then(Self::rsa)
             }
             "CERTIFICATE" => Err(KeyError::Unsupported(
                 "a certificate was given where a public key is expected; keyless verification is not available yet"
@@ -64,7 +67,7 @@ impl PublicKey {
             return Ok(Self::EcdsaP384(k));
         }
         if let Ok(k) = rsa::PublicKey::from_public_key_der(der) {
-            return Ok(Self::Rsa(Box::new(k)));
+            return Self::rsa(k);
         }
         if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
             return Ok(Self::Ed25519(k));
@@ -82,6 +85,19 @@ impl PublicKey {
                 "not a SubjectPublicKeyInfo: {e}"
             ))),
         }
+    }
+
+    /// An RSA key, refused below [`MIN_RSA_BITS`] as cosign's `goodkey` check
+    /// refuses it, for verification as for signing.
+    fn rsa(key: rsa::PublicKey) -> Result<Self, KeyError> {
+        use rsa::traits::PublicKeyParts;
+        let bits = key.n().bit_width() as usize;
+        if bits < MIN_RSA_BITS {
+            return Err(KeyError::Unsupported(format!(
+                "RSA public key of {bits} bits; at least {MIN_RSA_BITS} are required"
+            )));
+        }
+        Ok(Self::Rsa(Box::new(key)))
     }
 
     /// DER `SubjectPublicKeyInfo`.
@@ -170,6 +186,72 @@ impl PublicKey {
             }
         }
     }
+
+    /// Checks a signature over `artifact`. ECDSA and RSA check against the
+    /// artifact's SHA-256 digest, so the artifact need not be held in memory;
+    /// Ed25519 needs its bytes and says so when they were too large to keep.
+    pub fn verify_artifact(
+        &self,
+        artifact: &Artifact,
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        match (self, artifact.bytes()) {
+            (Self::Ed25519(_), Some(bytes)) => self.verify(bytes, signature),
+            (Self::Ed25519(_), None) => Err(SignatureError::WholeMessageTooLarge {
+                key: self.kind(),
+                size: artifact.size(),
+                limit: artifact.keep_limit().map(|l| l.max_bytes).unwrap_or(0),
+            }),
+            _ => self.verify_digest(artifact.digest(), signature),
+        }
+    }
+
+    /// Checks a signature over a message whose SHA-256 digest is `digest`, as
+    /// [`verify`](Self::verify) checks one over the message. Ed25519
+    /// signatures cover the message itself and cannot be checked this way.
+    pub fn verify_digest(&self, digest: &Digest, signature: &[u8]) -> Result<(), SignatureError> {
+        let key = self.kind();
+        let mismatch = |_| SignatureError::Mismatch { key };
+        let digest = digest.raw();
+        match self {
+            Self::EcdsaP256(k) => {
+                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "ASN.1 DER ECDSA",
+                        key,
+                    }
+                })?;
+                k.verify_prehash(&digest, &sig).map_err(mismatch)
+            }
+            Self::EcdsaP384(k) => {
+                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "ASN.1 DER ECDSA",
+                        key,
+                    }
+                })?;
+                k.verify_prehash(&digest, &sig).map_err(mismatch)
+            }
+            Self::Rsa(k) => {
+                let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| {
+                    SignatureError::Encoding {
+                        encoding: "PKCS#1 v1.5",
+                        key,
+                    }
+                })?;
+                rsa::pkcs1v15::VerifyingKey::<Sha256>::new((**k).clone())
+                    .verify_prehash(&digest, &sig)
+                    .map_err(mismatch)
+            }
+            Self::Ed25519(_) => Err(SignatureError::DigestNotSigned { key }),
+        }
+    }
+
+    /// Whether signatures by this key cover the message itself rather than
+    /// its digest (so that the message must be held whole).
+    pub fn signs_whole_message(&self) -> bool {
+        matches!(self, Self::Ed25519(_))
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +275,21 @@ mod tests {
         assert_eq!(key.to_pem(), COSIGN_PUB);
         // cosign's bundle carries this hint for the key (see blob.bundle.json).
         assert_eq!(key.hint(), "3499She4SYdnbPwso9AbHyzVXv+tlIkpGDXVafzr16g=");
+    }
+
+    #[test]
+    fn rsa_keys_below_2048_bits_are_refused() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/import");
+        for file in ["rsa-1024.pub", "rsa-1024-pkcs1.pub"] {
+            let pem = std::fs::read(format!("{dir}/{file}")).unwrap();
+            let err = PublicKey::from_pem(&pem).unwrap_err().to_string();
+            assert_eq!(
+                err, "unsupported key: RSA public key of 1024 bits; at least 2048 are required",
+                "{file}"
+            );
+        }
+        let pem = std::fs::read(format!("{dir}/rsa.pub")).unwrap();
+        assert_eq!(PublicKey::from_pem(&pem).unwrap().kind(), "RSA");
     }
 
     proptest! {
