@@ -12,8 +12,6 @@
 //! - [`bundle`]: Sigstore bundles (v0.3) and the single signed-artifact model
 //!   every verification goes through; [`legacy_blob_bundle`]: cosign's older
 //!   `{"base64Signature": ...}` blob bundle, converted into that model.
-//! - [`certificate`]: a certificate given with a signing key, checked against
-//!   the key and its chain before it is attached to signatures.
 //!
 //! ```
 //! use signet_core::keys::PrivateKey;
@@ -30,7 +28,6 @@
 
 pub mod artifact;
 pub mod bundle;
-pub mod certificate;
 mod digest;
 pub mod error;
 pub mod gojson;

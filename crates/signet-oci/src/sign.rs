@@ -6,7 +6,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use signet_core::Digest;
 use signet_core::KeyError;
-use signet_core::certificate::KeyCertificate;
 use signet_core::keys::Signer;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::signature_manifest::{
@@ -62,7 +61,7 @@ pub struct SignOptions {
     /// it must be a simple-signing payload for the manifest being signed.
     pub payload: Option<Vec<u8>>,
     /// A certificate for the signing key, stored with each signature.
-    pub certificate: Option<KeyCertificate>,
+    pub certificate: Option<CertificateAnnotations>,
     /// Store the signature in the registry (cosign's `--upload`). Without it
     /// the image is only resolved, and the signature returned.
     pub upload: bool,
@@ -79,6 +78,17 @@ impl Default for SignOptions {
             upload: true,
         }
     }
+}
+
+/// A certificate (and its chain) for the signing key, in PEM, stored with
+/// each signature as the `dev.sigstore.cosign/certificate` and `/chain`
+/// layer annotations. The caller checks it against the key before signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAnnotations {
+    /// The leaf certificate.
+    pub certificate_pem: String,
+    /// Its CA chain, issuer first.
+    pub chain_pem: Option<String>,
 }
 
 /// One manifest that was signed.
@@ -174,11 +184,14 @@ async fn sign_digest(
     }
     let mut layer = Layer::simple_signing(&payload, signature_b64.clone());
     if let Some(certificate) = &options.certificate {
-        layer
-            .annotations
-            .insert(CERTIFICATE_ANNOTATION.to_owned(), certificate.leaf_pem());
-        if let Some(chain) = certificate.chain_pem() {
-            layer.annotations.insert(CHAIN_ANNOTATION.to_owned(), chain);
+        layer.annotations.insert(
+            CERTIFICATE_ANNOTATION.to_owned(),
+            certificate.certificate_pem.clone(),
+        );
+        if let Some(chain) = &certificate.chain_pem {
+            layer
+                .annotations
+                .insert(CHAIN_ANNOTATION.to_owned(), chain.clone());
         }
     }
     let public = signer.public_key();

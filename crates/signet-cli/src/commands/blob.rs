@@ -7,10 +7,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use signet_core::Artifact;
 use signet_core::bundle::{Bundle, VerificationMaterial};
-use signet_core::certificate::KeyCertificate;
 use signet_core::legacy_blob_bundle::LegacyBlobBundle;
 use signet_core::limits;
 use signet_kms::{KeyRef, files};
+use signet_pki::key_certificate::KeyCertificate;
 use signet_verify::{TrustedKey, Verifier};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};

@@ -10,9 +10,9 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use signet_core::certificate::KeyCertificate;
 use signet_core::keys::PublicKey;
 use signet_core::limits;
+use signet_pki::key_certificate::KeyCertificate;
 
 /// Parses repeated `-a KEY=VALUE` flags.
 pub fn parse_annotations(raw: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

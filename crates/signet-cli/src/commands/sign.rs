@@ -9,7 +9,9 @@ use signet_core::limits;
 use signet_kms::{KeyRef, files};
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_oci::sign::{SignError, SignOptions, SignedManifest, sign_image};
+use signet_oci::sign::{
+    CertificateAnnotations, SignError, SignOptions, SignedManifest, sign_image,
+};
 use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;
@@ -49,7 +51,10 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         recursive: args.recursive,
         claimed_identity: args.sign_container_identity.clone(),
         payload,
-        certificate: certificate.clone(),
+        certificate: certificate.as_ref().map(|c| CertificateAnnotations {
+            certificate_pem: c.leaf_pem(),
+            chain_pem: c.chain_pem(),
+        }),
         upload: args.upload,
     };
     if let Some(name) = &args.record_key_version {
