@@ -11,7 +11,10 @@
 //!   `SIGNET_TEST_VAULT_TLS_DIR`, `SIGNET_TEST_VAULT_TLS_TOKEN`: a second
 //!   OpenBao serving TLS with a test CA (the second address requires a client
 //!   certificate), for `vault_tls`
-//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
+//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo, bao,
+//!   sigstore-python and sigstore-go
+//! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
+//!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
 //!
 //! Without them, each test that needs them is reported as ignored, with the
 //! reason, unless `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it
@@ -29,6 +32,7 @@ mod interop;
 mod keys;
 mod local_input;
 mod sign_verify;
+mod sigstore_peers;
 mod vault;
 mod vault_tls;
 
@@ -44,6 +48,7 @@ fn main() {
         keys::tests,
         local_input::tests,
         sign_verify::tests,
+        sigstore_peers::tests,
         vault::tests,
         vault_tls::tests,
     ])
