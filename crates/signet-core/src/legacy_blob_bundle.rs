@@ -16,10 +16,14 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial};
+use crate::bundle::{
+    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, MessageSignature, RekorBundle,
+    VerificationMaterial,
+};
 use crate::digest::Digest;
 use crate::error::FormatError;
 use crate::gojson;
+use crate::hash::HashOutput;
 use crate::limits::MAX_BUNDLE_BYTES;
 
 const WHAT: &str = "cosign blob bundle";
@@ -111,21 +115,32 @@ impl LegacyBlobBundle {
         out
     }
 
-    /// The bundle model for a signature over a blob with digest `blob_digest`.
-    pub fn into_bundle(self, blob_digest: Digest) -> Bundle {
-        Bundle {
+    /// The bundle model for a signature over a blob with digest
+    /// `blob_digest`: the certificate as verification material, the Rekor
+    /// bundle as a transparency-log entry.
+    pub fn into_bundle(self, blob_digest: Digest) -> Result<Bundle, FormatError> {
+        let verification_material = match &self.certificate_pem {
+            Some(pem) => {
+                let (_, der) = pem_rfc7468::decode_vec(pem.as_bytes())
+                    .map_err(|e| FormatError::malformed(WHAT, format!("cert: {e}")))?;
+                VerificationMaterial::CertificateDer { chain: vec![der] }
+            }
+            None => VerificationMaterial::PublicKey { hint: None },
+        };
+        let tlog_entries = match &self.rekor_bundle {
+            Some(rekor) => vec![RekorBundle::parse(&rekor.to_string())?.to_tlog_entry()?],
+            None => Vec::new(),
+        };
+        Ok(Bundle {
             media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
-            verification_material: match self.certificate_pem {
-                Some(leaf) => VerificationMaterial::CertificatePem { leaf, chain: None },
-                None => VerificationMaterial::PublicKey { hint: None },
-            },
-            tlog_entries: Vec::new(),
-            legacy_rekor_bundle: self.rekor_bundle.map(|v| v.to_string()),
-            message_signature: MessageSignature {
-                digest: blob_digest,
+            verification_material,
+            tlog_entries,
+            rfc3161_timestamps: Vec::new(),
+            content: BundleContent::MessageSignature(MessageSignature {
+                message_digest: HashOutput::from_sha256(&blob_digest),
                 signature: self.signature,
-            },
-        }
+            }),
+        })
     }
 }
 
@@ -145,7 +160,7 @@ mod tests {
         assert_eq!(json, r#"{"base64Signature":"MEUBAgM="}"#);
         assert!(LegacyBlobBundle::detect(json.as_bytes()));
         assert_eq!(LegacyBlobBundle::parse(json.as_bytes()).unwrap(), bundle);
-        let model = bundle.into_bundle(Digest::sha256_of(b"blob"));
+        let model = bundle.into_bundle(Digest::sha256_of(b"blob")).unwrap();
         assert_eq!(
             model.verification_material,
             VerificationMaterial::PublicKey { hint: None }

@@ -248,7 +248,9 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
     // A detached signature becomes a bundle for this blob's digest.
     let bundle = match evidence {
         Evidence::Bundle(b) => b,
-        Evidence::LegacyBundle(b) => b.into_bundle(blob.digest().clone()),
+        Evidence::LegacyBundle(b) => b
+            .into_bundle(blob.digest().clone())
+            .with_context(|| "--bundle")?,
         Evidence::Signature(signature) => {
             Bundle::for_key_signature(blob.digest().clone(), signature, String::new())
         }

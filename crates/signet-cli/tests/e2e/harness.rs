@@ -23,7 +23,7 @@
 //! | context  | needs                                             | has |
 //! |----------|---------------------------------------------------|-----|
 //! | `&Local` | nothing: the `signet` binary and a temp `HOME`    | `signet`, `signet_with` |
-//! | `&Peers` | the peer binaries (`scripts/setup-peers.sh`)      | `Local`'s, plus `cosign`, `skopeo` |
+//! | `&Peers` | the peer binaries (`scripts/setup-peers.sh`)      | `Local`'s, plus `cosign`, `skopeo`, `peers` (their directory) |
 //! | `&Env`   | the services `scripts/test.sh` starts, and peers  | `Peers`', plus registries, OpenBao, test images |
 //!
 //! A module can add a context of its own for a service only it uses: a type
@@ -132,8 +132,9 @@ impl Context for Local {
     }
 }
 
-/// The real peers that `scripts/setup-peers.sh` installs: cosign 2.5 and
-/// skopeo 1.18 (`$SIGNET_PEERS`, else the workspace's `.peers`).
+/// The real peers that `scripts/setup-peers.sh` installs: cosign 2.5,
+/// skopeo 1.18, sigstore-python and sigstore-go (`$SIGNET_PEERS`, else the
+/// workspace's `.peers`).
 pub struct Peers {
     local: &'static Local,
     pub peers: PathBuf,
@@ -155,7 +156,7 @@ impl Context for Peers {
                     Some(p) => PathBuf::from(p),
                     None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.peers"),
                 };
-                for bin in ["cosign", "skopeo"] {
+                for bin in ["cosign", "skopeo", "sigstore", "sigstore-go-verification"] {
                     if !peers.join("bin").join(bin).is_file() {
                         return Err(format!(
                             "{} not found: scripts/setup-peers.sh installs the peers",

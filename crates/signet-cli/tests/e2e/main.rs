@@ -28,6 +28,7 @@ mod blobs;
 mod cli;
 mod drop_in;
 mod flags;
+mod formats;
 mod interop;
 mod keys;
 mod local_input;
@@ -44,6 +45,7 @@ fn main() {
         cli::tests,
         drop_in::tests,
         flags::tests,
+        formats::tests,
         interop::tests,
         keys::tests,
         local_input::tests,
