@@ -13,9 +13,14 @@
 //! - [`blob`]: sign a blob, log it, and make its v0.3 bundle.
 //! - [`verify`]: resolve → fetch the signature layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
+//! - [`detached`]: a signature given on the command line for an image
+//!   (`verify --signature`).
+//! - [`local`]: an image saved to disk by `cosign save` (`verify --local-image`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod blob;
+pub mod detached;
+pub mod local;
 pub mod sign;
 pub mod verify;

@@ -26,7 +26,9 @@ use signet_core::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use signet_core::keys::Signer;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::referrer::{BundleReferrer, ContentDescriptor};
-use signet_core::signature_manifest::{Layer, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
+use signet_core::signature_manifest::{
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, Layer, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION,
+};
 use signet_sigstore::SigningError;
 use signet_sigstore::signing::{
     Evidence, Recorder, SignedContent, SignerMaterial, bundle, legacy_annotations,
@@ -54,6 +56,14 @@ pub enum SignError {
     /// The registry failed while describing the image.
     #[error(transparent)]
     Registry(#[from] signet_oci::RegistryError),
+    /// A `--payload` given in place of the generated one is not for this image.
+    #[error("{reference}: the payload given is not for this image: {reason}")]
+    Payload {
+        /// The image.
+        reference: String,
+        /// What does not match.
+        reason: String,
+    },
     /// The signer failed.
     #[error("signing {reference} with {key}: {error}")]
     Signer {
@@ -98,7 +108,7 @@ impl Layout {
 }
 
 /// Options for [`sign_image`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SignOptions {
     /// `-a key=value` claims: the payload's `optional`, or the statement
     /// subject's annotations.
@@ -107,6 +117,44 @@ pub struct SignOptions {
     pub recursive: bool,
     /// Where to store the signatures.
     pub layout: Layout,
+    /// The `docker-reference` to claim instead of the image's repository
+    /// (cosign's `--sign-container-identity`).
+    pub claimed_identity: Option<String>,
+    /// A payload to sign instead of the generated one (cosign's `--payload`);
+    /// it must be a simple-signing payload for the manifest being signed.
+    pub payload: Option<Vec<u8>>,
+    /// A certificate for the signing key (`--certificate` with `--key`),
+    /// stored with each legacy signature.
+    pub certificate: Option<CertificateAnnotations>,
+    /// Store the signature in the registry (cosign's `--upload`). Without it
+    /// the image is only resolved, and the signature returned (nothing is
+    /// logged either).
+    pub upload: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        Self {
+            annotations: BTreeMap::new(),
+            recursive: false,
+            layout: Layout::default(),
+            claimed_identity: None,
+            payload: None,
+            certificate: None,
+            upload: true,
+        }
+    }
+}
+
+/// A certificate (and its chain) for the signing key, in PEM, stored with
+/// each signature as the `dev.sigstore.cosign/certificate` and `/chain`
+/// layer annotations. The caller checks it against the key before signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAnnotations {
+    /// The leaf certificate.
+    pub certificate_pem: String,
+    /// Its CA chain, issuer first.
+    pub chain_pem: Option<String>,
 }
 
 /// Who signs, and how each signature is recorded.
@@ -143,12 +191,17 @@ pub struct Stores<'a> {
 pub struct SignedManifest {
     /// The manifest, by digest.
     pub reference: Reference,
-    /// The `.sig` append, when that layout was written.
-    pub legacy: Option<AppendOutcome>,
+    /// The `.sig` append, when that layout was written (`None` when not
+    /// uploaded or only the referrer layout was written).
+    pub outcome: Option<AppendOutcome>,
     /// The referrer, when that layout was written.
     pub referrer: Option<Attached>,
-    /// The log entries made (index and log ID, as the logs answered).
+    /// The log indexes of the entries made.
     pub log_indexes: Vec<u64>,
+    /// The signed simple-signing payload (the legacy layout's).
+    pub payload: Vec<u8>,
+    /// Its signature, base64 as the layer annotation holds it.
+    pub signature_b64: String,
 }
 
 /// Resolves `image` to a digest once, signs it (and with `recursive`, every
@@ -159,19 +212,43 @@ pub async fn sign_image(
     image: &Reference,
     options: &SignOptions,
 ) -> Result<Vec<SignedManifest>, SignError> {
-    let digests = resolve_image(stores.signatures.client(), image, options.recursive).await?;
+    // A digest needs no lookup when nothing is uploaded.
+    let digests = match (image.digest(), options.upload, options.recursive) {
+        (Some(digest), false, false) => vec![digest.clone()],
+        _ => resolve_image(stores.signatures.client(), image, options.recursive).await?,
+    };
     let mut signed = Vec::with_capacity(digests.len());
     for digest in digests {
+        let payload = payload_for(image, &digest, options)?;
+        let signature = identity
+            .signer
+            .sign(&payload)
+            .await
+            .map_err(|e| signer_error(image, identity, e))?;
         let mut done = SignedManifest {
             reference: image.with_digest(digest.clone()),
-            legacy: None,
+            outcome: None,
             referrer: None,
             log_indexes: Vec::new(),
+            signature_b64: B64.encode(&signature),
+            payload,
         };
+        if !options.upload {
+            signed.push(done);
+            continue;
+        }
         if options.layout.legacy() {
-            let (outcome, evidence) =
-                sign_legacy(stores.signatures, identity, image, &digest, options).await?;
-            done.legacy = Some(outcome);
+            let (outcome, evidence) = store_legacy(
+                stores.signatures,
+                identity,
+                image,
+                &digest,
+                &done.payload,
+                &signature,
+                options,
+            )
+            .await?;
+            done.outcome = Some(outcome);
             done.log_indexes
                 .extend(evidence.tlog_entries.iter().map(|e| e.log_index));
         }
@@ -185,6 +262,37 @@ pub async fn sign_image(
         signed.push(done);
     }
     Ok(signed)
+}
+
+/// The payload to sign for `digest`: the one given (checked to be for this
+/// digest), or the one cosign would build.
+fn payload_for(
+    image: &Reference,
+    digest: &Digest,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
+    let Some(given) = &options.payload else {
+        // cosign names the image's repository, without tag, in the payload.
+        let identity = options
+            .claimed_identity
+            .clone()
+            .unwrap_or_else(|| image.repo_name());
+        return Ok(
+            SimpleSigningPayload::new(identity, digest.clone(), &options.annotations).to_bytes(),
+        );
+    };
+    let mismatch = |reason: String| SignError::Payload {
+        reference: image.to_string(),
+        reason,
+    };
+    let parsed = SimpleSigningPayload::parse(given).map_err(|e| mismatch(e.to_string()))?;
+    if &parsed.manifest_digest != digest {
+        return Err(mismatch(format!(
+            "it names {}, the image is {digest}",
+            parsed.manifest_digest
+        )));
+    }
+    Ok(given.clone())
 }
 
 fn signer_error(image: &Reference, identity: &SigningIdentity<'_>, error: KeyError) -> SignError {
@@ -202,37 +310,41 @@ fn record_error(image: &Reference, error: SigningError) -> SignError {
     }
 }
 
-async fn sign_legacy(
+async fn store_legacy(
     store: &SignatureStore,
     identity: &SigningIdentity<'_>,
     image: &Reference,
     digest: &Digest,
+    payload: &[u8],
+    signature: &[u8],
     options: &SignOptions,
 ) -> Result<(AppendOutcome, Evidence), SignError> {
-    // cosign names the image's repository, without tag, in the payload.
-    let payload =
-        SimpleSigningPayload::new(image.repo_name(), digest.clone(), &options.annotations)
-            .to_bytes();
-    let signature = identity
-        .signer
-        .sign(&payload)
-        .await
-        .map_err(|e| signer_error(image, identity, e))?;
     let evidence = identity
         .recorder
         .record(
             &SignedContent::Message {
-                digest: &Digest::sha256_of(&payload),
-                signature: &signature,
+                digest: &Digest::sha256_of(payload),
+                signature,
             },
             &identity.material,
         )
         .await
         .map_err(|e| record_error(image, e))?;
-    let mut layer = Layer::simple_signing(&payload, B64.encode(&signature));
+    let mut layer = Layer::simple_signing(payload, B64.encode(signature));
     layer
         .annotations
         .extend(legacy_annotations(&identity.material, &evidence));
+    if let Some(certificate) = &options.certificate {
+        layer.annotations.insert(
+            CERTIFICATE_ANNOTATION.to_owned(),
+            certificate.certificate_pem.clone(),
+        );
+        if let Some(chain) = &certificate.chain_pem {
+            layer
+                .annotations
+                .insert(CHAIN_ANNOTATION.to_owned(), chain.clone());
+        }
+    }
     let logged = layer.annotations.contains_key(REKOR_BUNDLE_ANNOTATION);
     let public = identity.signer.public_key();
     // The same payload signed by the same key is already there, with log
@@ -244,10 +356,10 @@ async fn sign_legacy(
                 .annotations
                 .get(SIGNATURE_ANNOTATION)
                 .and_then(|s| B64.decode(s.trim()).ok())
-                .is_some_and(|sig| public.verify(&payload, &sig).is_ok())
+                .is_some_and(|sig| public.verify(payload, &sig).is_ok())
     };
     let outcome = store
-        .append(image.repository_ref(), digest, &payload, layer, &same_key)
+        .append(image.repository_ref(), digest, payload, layer, &same_key)
         .await?;
     Ok((outcome, evidence))
 }

@@ -22,6 +22,7 @@
 //! - [`referrers`]: OCI 1.1 referrers (Sigstore bundles attached to images):
 //!   the referrers API, or the `sha256-<hex>` fallback index kept with the
 //!   same discipline as `.sig` appends.
+//! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are
@@ -32,6 +33,7 @@
 pub mod auth;
 pub mod client;
 mod error;
+pub mod layout;
 pub mod manifest;
 mod options;
 pub mod reference;
