@@ -19,6 +19,8 @@
 //   fulcio-root.pem rekor.pub ctlog.pub tsa-chain.pem   for cosign's SIGSTORE_* variables
 // Not for production: the mock CA issues to whatever token it is given (it
 // never checks the token's signature) and its log holds one entry per tree.
+// dsse 0.0.1 proposals are logged in Rekor's canonical form (hashes and
+// signatures), as Rekor does; other kinds as sent.
 // Rekor v2 is the library's as it is: it accepts any request, its
 // `canonicalizedBody` is the library's JSON of the request rather than a
 // hashedrekord 0.0.2 body, and its checkpoint (tree size 1) carries the v1 key
@@ -350,13 +352,42 @@ async function main() {
     return { statusCode: 201, response: await tsa.timestamp(tsr), contentType: 'application/timestamp-reply' };
   }
 
+  // The mock log records a proposal as it was sent. For dsse 0.0.1 Rekor
+  // records something else: the envelope's and payload's SHA-256 and the
+  // signatures with their verifiers (what verifiers compare with a bundle),
+  // so turn a dsse proposal into that before it is logged.
+  const sha256Hex = (data) => crypto.createHash('sha256').update(data).digest('hex');
+  async function rekorEntry(body) {
+    const proposed = JSON.parse(body.toString('utf8'));
+    const content = proposed && proposed.kind === 'dsse' && proposed.apiVersion === '0.0.1' && proposed.spec && proposed.spec.proposedContent;
+    if (!content) return rekorV1.fn(body.toString('utf8'));
+    const envelope = JSON.parse(content.envelope);
+    const verifiers = content.verifiers || [];
+    if (!Array.isArray(envelope.signatures) || envelope.signatures.length !== verifiers.length) {
+      return { statusCode: 400, response: 'dsse: one verifier per envelope signature' };
+    }
+    const signatures = envelope.signatures
+      .map((sig, i) => ({ signature: sig.sig, verifier: verifiers[i] }))
+      .sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+    const logged = {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        envelopeHash: { algorithm: 'sha256', value: sha256Hex(Buffer.from(content.envelope, 'utf8')) },
+        payloadHash: { algorithm: 'sha256', value: sha256Hex(Buffer.from(envelope.payload, 'base64')) },
+        signatures,
+      },
+    };
+    return rekorV1.fn(JSON.stringify(logged));
+  }
+
   const fixed = (contentType, text) => async () => ({ statusCode: 200, response: text, contentType });
   const routes = {
     'POST /api/v2/signingCert': signingCertV2,
     'POST /api/v1/signingCert': signingCertV1,
     'GET /api/v1/rootCert': fixed('application/pem-certificate-chain', rootPem),
     'GET /api/v2/trustBundle': fixed('application/json', JSON.stringify({ chains: [{ certificates: [rootPem] }] })),
-    'POST /api/v1/log/entries': (body) => rekorV1.fn(body.toString('utf8')),
+    'POST /api/v1/log/entries': rekorEntry,
     'POST /api/v2/log/entries': (body) => rekorV2.fn(body.toString('utf8')),
     'GET /api/v1/log/publicKey': fixed('application/x-pem-file', files['rekor.pub']),
     'POST /api/v1/timestamp': timestamp,

@@ -66,10 +66,42 @@ pub enum Command {
     SignBlob(Box<SignBlobArgs>),
     /// Verify a file's signature or bundle.
     VerifyBlob(Box<VerifyBlobArgs>),
+    /// Refresh the trusted root and signing config over TUF into the user's
+    /// cache (cosign's `initialize`): the public-good repository, or
+    /// --mirror with --root.
+    Initialize(InitializeArgs),
+    /// Trust material: `trusted-root refresh` (the same as `initialize`).
+    #[command(subcommand)]
+    TrustedRoot(TrustedRootCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completion(CompletionArgs),
     /// Print the version.
     Version,
+}
+
+/// `initialize` and `trusted-root refresh`.
+#[derive(Args, Clone)]
+pub struct InitializeArgs {
+    /// The TUF repository (default: the public-good one).
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    /// The TUF root.json to start from (default: the one signet ships for
+    /// the public-good repository).
+    #[arg(long, value_name = "FILE")]
+    pub root: Option<PathBuf>,
+    /// SHA-256 (hex) the --root file must have.
+    #[arg(long, value_name = "HEX")]
+    pub root_checksum: Option<String>,
+    /// The staging repository (not supported: signet ships no staging root; pass --mirror and --root).
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub staging: bool,
+}
+
+/// `trusted-root` subcommands.
+#[derive(clap::Subcommand, Clone)]
+pub enum TrustedRootCommand {
+    /// Refresh the trusted root over TUF (as `initialize`).
+    Refresh(InitializeArgs),
 }
 
 #[derive(Args)]
@@ -170,11 +202,15 @@ pub struct RegistryArgs {
 /// cosign's `--registry-referrers-mode`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReferrersMode {
-    /// Signatures under the `sha256-<hex>.sig` tag (what cosign 2 and signet write).
+    /// Signatures under the `sha256-<hex>.sig` tag (cosign 2, skopeo,
+    /// podman and Harbor read them; signet's default).
     Legacy,
-    /// OCI 1.1 referrers (not supported yet).
+    /// A Sigstore bundle attached as an OCI 1.1 referrer (cosign 3's layout;
+    /// the `sha256-<hex>` fallback index where the registry has no referrers API).
     #[value(name = "oci-1-1")]
     Oci11,
+    /// Both layouts.
+    Both,
 }
 
 /// Legacy signature attachments, deprecated in cosign (`--attachment`,
@@ -208,11 +244,11 @@ pub struct SignArgs {
     /// Sign an image index and every manifest it lists.
     #[arg(short, long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub recursive: bool,
-    /// Skip confirmation prompts (accepted; signet does not prompt).
+    /// Skip the confirmation prompt before uploading to the public-good instance.
     #[arg(short = 'y', long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub yes: bool,
-    /// Upload to the transparency log. signet has no Rekor client yet, so the
-    /// default (true) prints a notice and stores the signature in the registry only.
+    /// Record each signature in the transparency log (Rekor), with keys as
+    /// without (as cosign does); false stores it in the registry only.
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub tlog_upload: bool,
     /// Store the signature in the registry (false: only write the --output-* files).
@@ -244,8 +280,10 @@ pub struct SignArgs {
     /// The certificate's CA chain (PEM, parent first, root last), checked and stored.
     #[arg(long, value_name = "FILE", alias = "cert-chain")]
     pub certificate_chain: Option<PathBuf>,
-    /// Where signatures are stored: legacy (the .sig tag) or oci-1-1 (not supported yet).
-    #[arg(long, value_enum, value_name = "MODE", hide = true)]
+    /// Where signatures are stored: legacy (the .sig tag; the default),
+    /// oci-1-1 (a Sigstore bundle as an OCI 1.1 referrer, as cosign 3 stores
+    /// it) or both.
+    #[arg(long, value_enum, value_name = "MODE")]
     pub registry_referrers_mode: Option<ReferrersMode>,
     /// Set the signature image's creation time (not supported).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
@@ -253,7 +291,8 @@ pub struct SignArgs {
     /// Write a Sigstore bundle for the image (cosign 3; not supported yet).
     #[arg(long, hide = true, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// Store a Sigstore bundle instead of the legacy layout (true: not supported yet).
+    /// Store a Sigstore bundle as an OCI 1.1 referrer instead of the legacy
+    /// layout (as --registry-referrers-mode=oci-1-1).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub new_bundle_format: bool,
     /// Images signed at the same time.
@@ -403,10 +442,10 @@ pub struct SignBlobArgs {
     /// Signing algorithm (must match the key, e.g. ecdsa-sha2-256-nistp256).
     #[arg(long, value_name = "ALGORITHM")]
     pub signing_algorithm: Option<String>,
-    /// Upload to the transparency log (not available yet; see `sign`).
+    /// Record the signature in the transparency log (Rekor), with keys as without.
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub tlog_upload: bool,
-    /// Skip confirmation prompts (accepted).
+    /// Skip the confirmation prompt before uploading to the public-good instance.
     #[arg(short = 'y', long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub yes: bool,
     /// Write the RFC 3161 timestamp to FILE (not supported yet).

@@ -12,6 +12,7 @@ mod output;
 mod password;
 mod progress;
 mod registry;
+mod services;
 mod unsupported;
 
 use anyhow::anyhow;
@@ -82,6 +83,9 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Verify(a) => commands::verify::verify(*a).await,
         Command::SignBlob(a) => commands::blob::sign_blob(*a).await,
         Command::VerifyBlob(a) => commands::blob::verify_blob(*a).await,
+        Command::Initialize(a) | Command::TrustedRoot(args::TrustedRootCommand::Refresh(a)) => {
+            commands::trust::initialize(a).await
+        }
         Command::Completion(a) => commands::completion::completion(a),
         Command::Version => {
             output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
@@ -100,6 +104,8 @@ impl Command {
             Self::Verify(_) => "verify",
             Self::SignBlob(_) => "sign-blob",
             Self::VerifyBlob(_) => "verify-blob",
+            Self::Initialize(_) => "initialize",
+            Self::TrustedRoot(_) => "trusted-root",
             Self::Completion(_) => "completion",
             Self::Version => "version",
         }

@@ -13,8 +13,8 @@
 use anyhow::anyhow;
 
 use crate::args::{
-    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, ReferrersMode, RegistryArgs,
-    SecurityKeyArgs, SignArgs, SignBlobArgs, VerifyArgs, VerifyBlobArgs,
+    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, KeylessSignArgs, RegistryArgs,
+    SecurityKeyArgs, SignArgs, SignBlobArgs, TimestampSignArgs, VerifyArgs, VerifyBlobArgs,
 };
 use crate::exit::Failure;
 
@@ -66,6 +66,16 @@ pub fn check(command: &Command) -> Result<(), Failure> {
         Command::Verify(a) => verify(a),
         Command::SignBlob(a) => sign_blob(a),
         Command::VerifyBlob(a) => verify_blob(a),
+        Command::Initialize(a)
+        | Command::TrustedRoot(crate::args::TrustedRootCommand::Refresh(a)) => {
+            if a.staging {
+                return Err(not_supported(
+                    "--staging",
+                    "signet ships no staging TUF root; pass --mirror URL and --root FILE",
+                ));
+            }
+            Ok(())
+        }
         Command::ImportKeyPair(_) | Command::Completion(_) | Command::Version => Ok(()),
     }
 }
@@ -130,25 +140,7 @@ fn sign(a: &SignArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
     attachment(&a.attachment)?;
     registry(&a.registry)?;
-    if let Some(flag) = a.keyless.first_given() {
-        return Err(if flag == "--rekor-url" {
-            not_yet(flag, Pending::TransparencyLog)
-        } else {
-            keyless(flag)
-        });
-    }
-    if let Some(flag) = a.timestamp.first_given() {
-        return Err(not_yet(flag, Pending::Timestamps));
-    }
-    if a.registry_referrers_mode == Some(ReferrersMode::Oci11) {
-        return Err(not_yet(
-            "--registry-referrers-mode=oci-1-1",
-            Pending::Bundles,
-        ));
-    }
-    if a.new_bundle_format {
-        return Err(not_yet("--new-bundle-format", Pending::Bundles));
-    }
+    keyless_signing(&a.keyless, &a.timestamp)?;
     if a.bundle.is_some() {
         return Err(not_yet("--bundle", Pending::Bundles));
     }
@@ -157,9 +149,6 @@ fn sign(a: &SignArgs) -> Result<(), Failure> {
             "--record-creation-timestamp",
             "signature manifests keep cosign's default zero creation time",
         ));
-    }
-    if a.key.is_none() {
-        return Err(keyless("signing without --key"));
     }
     Ok(())
 }
@@ -203,21 +192,37 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
 
 fn sign_blob(a: &SignBlobArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
-    if let Some(flag) = a.keyless.first_given() {
-        return Err(if flag == "--rekor-url" {
-            not_yet(flag, Pending::TransparencyLog)
-        } else {
-            keyless(flag)
-        });
-    }
-    if let Some(flag) = a.timestamp.first_given() {
-        return Err(not_yet(flag, Pending::Timestamps));
-    }
+    keyless_signing(&a.keyless, &a.timestamp)?;
     if a.rfc3161_timestamp.is_some() {
-        return Err(not_yet("--rfc3161-timestamp", Pending::Timestamps));
+        return Err(not_supported(
+            "--rfc3161-timestamp",
+            "the timestamp goes into the bundle (--bundle), as in cosign 3",
+        ));
     }
-    if a.key.is_none() {
-        return Err(keyless("signing without --key"));
+    Ok(())
+}
+
+/// The signing flags signet does not honour: interactive OAuth flows, a
+/// certificate for a key, TLS settings for the timestamp authority.
+fn keyless_signing(
+    keyless: &KeylessSignArgs,
+    timestamp: &TimestampSignArgs,
+) -> Result<(), Failure> {
+    if let Some(flag) = keyless.first_unsupported() {
+        return Err(not_supported(
+            flag,
+            if flag == "--issue-certificate" {
+                "a key signs with the key; sign without --key for a Fulcio certificate"
+            } else {
+                "interactive OAuth flows are not supported; pass --identity-token, set SIGSTORE_ID_TOKEN, or sign in a CI job that offers OIDC tokens"
+            },
+        ));
+    }
+    if let Some(flag) = timestamp.first_unsupported() {
+        return Err(not_supported(
+            flag,
+            "TLS settings for the timestamp authority are not supported; SSL_CERT_FILE sets the trusted roots",
+        ));
     }
     Ok(())
 }

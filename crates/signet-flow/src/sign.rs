@@ -382,9 +382,13 @@ async fn sign_referrer(
                 detail: "HTTP 404".into(),
             })
         })?;
-    let statement = Statement::cosign_sign(digest, &options.annotations)
-        .to_json()
-        .into_bytes();
+    let mut statement = Statement::cosign_sign(digest, &options.annotations);
+    // cosign 3 leaves the subject unnamed; in-toto says it SHOULD have a
+    // name, and sigstore-python refuses statements whose subjects have none.
+    for subject in &mut statement.subjects {
+        subject.name = image.repo_name();
+    }
+    let statement = statement.to_json().into_bytes();
     let signature = identity
         .signer
         .sign(&dsse::pae(IN_TOTO_PAYLOAD_TYPE, &statement))

@@ -236,16 +236,17 @@ fn shipped_signing_config() -> Result<SigningConfig, SigningError> {
     signet_trust::public_good::signing_config().map_err(|e| SigningError::Trust(e.to_string()))
 }
 
-/// The TUF configuration of the public-good mirror in the user's cache
-/// directory, starting from the shipped TUF root.
-pub fn public_good_tuf() -> Result<Option<TufConfig>, TufError> {
+/// The TUF configuration in the user's cache directory: the mirror
+/// `initialize` chose, or else the public-good mirror starting from the
+/// shipped TUF root.
+pub fn default_tuf() -> Result<Option<TufConfig>, TufError> {
     let Some(dir) = crate::tuf::default_cache_dir() else {
         return Ok(None);
     };
-    TufConfig::new(
-        signet_trust::public_good::TUF_MIRROR,
-        signet_trust::public_good::TUF_ROOT_JSON.to_vec(),
+    TufConfig::configured(
         dir,
+        signet_trust::public_good::TUF_MIRROR,
+        signet_trust::public_good::TUF_ROOT_JSON,
     )
     .map(Some)
 }

@@ -251,6 +251,64 @@ impl TufConfig {
     }
 }
 
+/// The file naming the mirror `initialize` chose, in the cache directory.
+const CURRENT_MIRROR_FILE: &str = "mirror.json";
+/// The root a mirror's refreshes start from, in its directory.
+const INITIAL_ROOT_FILE: &str = "initial_root.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CurrentMirror {
+    mirror: String,
+}
+
+impl TufConfig {
+    /// Makes this mirror the one later commands use (`initialize --mirror
+    /// --root`), keeping its initial root beside its cache.
+    pub fn remember(&self) -> Result<(), TufError> {
+        create_dir(&self.mirror_dir())?;
+        write_atomic(
+            &self.mirror_dir().join(INITIAL_ROOT_FILE),
+            &self.initial_root,
+        )?;
+        let current = serde_json::to_vec(&CurrentMirror {
+            mirror: self.mirror.to_string(),
+        })
+        .map_err(|e| TufError::Config(e.to_string()))?;
+        create_dir(&self.cache_dir)?;
+        write_atomic(&self.cache_dir.join(CURRENT_MIRROR_FILE), &current)
+    }
+
+    /// The mirror `initialize` chose in `cache_dir`, if any; otherwise
+    /// `default_mirror` starting from `default_root`.
+    pub fn configured(
+        cache_dir: PathBuf,
+        default_mirror: &str,
+        default_root: &[u8],
+    ) -> Result<Self, TufError> {
+        if let Some(bytes) = read_cache_file(&cache_dir.join(CURRENT_MIRROR_FILE))? {
+            let current: CurrentMirror =
+                serde_json::from_slice(&bytes).map_err(|e| TufError::Cache {
+                    path: cache_dir.join(CURRENT_MIRROR_FILE).display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            let mut config = Self::new(&current.mirror, Vec::new(), cache_dir)?;
+            if let Some(root) = read_cache_file(&config.mirror_dir().join(INITIAL_ROOT_FILE))? {
+                config.initial_root = root;
+                return Ok(config);
+            }
+            return Err(TufError::Cache {
+                path: config
+                    .mirror_dir()
+                    .join(INITIAL_ROOT_FILE)
+                    .display()
+                    .to_string(),
+                reason: "missing; run `signet initialize` again".into(),
+            });
+        }
+        Self::new(default_mirror, default_root.to_vec(), cache_dir)
+    }
+}
+
 /// The user's cache directory for TUF material: `$XDG_CACHE_HOME/signet/tuf`,
 /// else `$HOME/.cache/signet/tuf`.
 pub fn default_cache_dir() -> Option<PathBuf> {

@@ -2,10 +2,10 @@
 //! identity tokens, transparency logs, timestamp authorities), declared with
 //! cosign's names, types and defaults.
 //!
-//! signet does not implement them yet: `first_given` names the first one a
-//! command line sets to anything but cosign's default, and
-//! `crate::unsupported::keyless` turns it into a one-line error. The keyless
-//! work replaces those checks with the real behaviour; the flags stay as they are.
+//! The signing flags work (see `crate::sigstore`), except the interactive
+//! OAuth flows and TLS client settings for the timestamp authority, which
+//! `first_unsupported` names. Verification flags the verifier does not
+//! honour yet are named by `first_given` and refused in `crate::unsupported`.
 
 use std::path::PathBuf;
 
@@ -13,8 +13,6 @@ use clap::{ArgAction, Args};
 
 use super::values::go_bool;
 
-/// cosign's default Fulcio.
-pub const DEFAULT_FULCIO_URL: &str = "https://fulcio.sigstore.dev";
 /// cosign's default Rekor.
 pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
 /// cosign's default OIDC issuer.
@@ -33,66 +31,66 @@ fn differs(value: &Option<String>, default: &str) -> bool {
 
 /// `sign` and `sign-blob`: where a keyless certificate and a log entry come from.
 #[derive(Args, Clone, Default)]
-#[command(next_help_heading = "Keyless (not supported yet)")]
+#[command(next_help_heading = "Keyless signing and transparency log")]
 pub struct KeylessSignArgs {
-    /// Fulcio URL (cosign's default: https://fulcio.sigstore.dev).
-    #[arg(long, hide = true, value_name = "URL")]
+    /// Fulcio URL (default: the public-good instance, or the signing config's).
+    #[arg(long, value_name = "URL")]
     pub fulcio_url: Option<String>,
-    /// OIDC identity token, or a file holding one.
-    #[arg(long, hide = true, value_name = "TOKEN|FILE")]
+    /// OIDC identity token, or a file holding one (else SIGSTORE_ID_TOKEN,
+    /// then the CI job's token: GitHub, Gitea or Forgejo Actions).
+    #[arg(long, value_name = "TOKEN|FILE")]
     pub identity_token: Option<String>,
-    /// Interactive OAuth flow: normal, device, token or client_credentials.
+    /// Interactive OAuth flow: normal, device, token or client_credentials (not supported).
     #[arg(long, hide = true, value_name = "FLOW")]
     pub fulcio_auth_flow: Option<String>,
-    /// Skip verifying Fulcio's SCT.
-    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    /// Do not require an SCT from a trusted CT log on Fulcio's certificate.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_skip_verify: bool,
-    /// Get a Fulcio certificate even though a key is given.
+    /// Get a Fulcio certificate even though a key is given (not supported).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub issue_certificate: bool,
-    /// OIDC issuer (cosign's default: https://oauth2.sigstore.dev/auth).
+    /// OIDC issuer of the interactive flow (not supported; cosign's default accepted).
     #[arg(long, hide = true, value_name = "URL")]
     pub oidc_issuer: Option<String>,
-    /// OIDC client ID (cosign's default: sigstore).
+    /// OIDC client ID of the interactive flow (not supported; cosign's default accepted).
     #[arg(long, hide = true, value_name = "ID")]
     pub oidc_client_id: Option<String>,
-    /// File holding the OIDC client secret.
+    /// File holding the OIDC client secret (not supported).
     #[arg(long, hide = true, value_name = "FILE")]
     pub oidc_client_secret_file: Option<PathBuf>,
-    /// OIDC redirect URL.
+    /// OIDC redirect URL (not supported).
     #[arg(long, hide = true, value_name = "URL")]
     pub oidc_redirect_url: Option<String>,
-    /// OIDC token provider: spiffe, google, github-actions, filesystem, buildkite-agent.
-    #[arg(long, hide = true, value_name = "PROVIDER")]
+    /// Use only this ambient token provider: github-actions (also Gitea and
+    /// Forgejo Actions; aliases gitea-actions, forgejo-actions), filesystem.
+    #[arg(long, value_name = "PROVIDER")]
     pub oidc_provider: Option<String>,
-    /// Do not read ambient OIDC credentials.
-    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    /// Do not read ambient OIDC credentials (CI job tokens, the filesystem provider).
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub oidc_disable_ambient_providers: bool,
-    /// Rekor URL (cosign's default: https://rekor.sigstore.dev).
-    #[arg(long, hide = true, value_name = "URL")]
+    /// Rekor URL (default: the public-good instance, or the signing config's).
+    #[arg(long, value_name = "URL")]
     pub rekor_url: Option<String>,
-    /// A signing config (v0.2) naming the services.
-    #[arg(long, hide = true, value_name = "FILE")]
+    /// A signing config (v0.2) naming Fulcio, the Rekor logs (v1 or v2) and
+    /// timestamp authorities, chosen by its selection rules.
+    #[arg(long, value_name = "FILE")]
     pub signing_config: Option<PathBuf>,
-    /// Fetch the signing config over TUF (cosign 3's default).
+    /// Use the public-good signing config (cosign 3's default; signet's too
+    /// when no service URL is given).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub use_signing_config: bool,
-    /// A trusted root to check the new signature against.
-    #[arg(long, hide = true, value_name = "FILE")]
+    /// The trusted root (trusted_root.json) Fulcio's certificate, the log's
+    /// answers and timestamps are checked against.
+    #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
 }
 
 impl KeylessSignArgs {
-    /// The first flag set to anything but cosign's default.
-    pub fn first_given(&self) -> Option<&'static str> {
+    /// The first flag that signet does not honour, set to anything but
+    /// cosign's default.
+    pub fn first_unsupported(&self) -> Option<&'static str> {
         first(&[
-            (
-                "--fulcio-url",
-                differs(&self.fulcio_url, DEFAULT_FULCIO_URL),
-            ),
-            ("--identity-token", self.identity_token.is_some()),
             ("--fulcio-auth-flow", self.fulcio_auth_flow.is_some()),
-            ("--insecure-skip-verify", self.insecure_skip_verify),
             ("--issue-certificate", self.issue_certificate),
             (
                 "--oidc-issuer",
@@ -107,47 +105,35 @@ impl KeylessSignArgs {
                 self.oidc_client_secret_file.is_some(),
             ),
             ("--oidc-redirect-url", self.oidc_redirect_url.is_some()),
-            ("--oidc-provider", self.oidc_provider.is_some()),
-            (
-                "--oidc-disable-ambient-providers",
-                self.oidc_disable_ambient_providers,
-            ),
-            ("--rekor-url", differs(&self.rekor_url, DEFAULT_REKOR_URL)),
-            ("--signing-config", self.signing_config.is_some()),
-            ("--use-signing-config", self.use_signing_config),
-            ("--trusted-root", self.trusted_root.is_some()),
         ])
     }
 }
 
 /// `sign` and `sign-blob`: an RFC 3161 timestamp authority.
 #[derive(Args, Clone, Default)]
+#[command(next_help_heading = "Keyless signing and transparency log")]
 pub struct TimestampSignArgs {
-    /// Timestamp authority URL.
-    #[arg(long, hide = true, value_name = "URL")]
+    /// Timestamp authority URL (the full endpoint, e.g. https://timestamp.sigstore.dev/api/v1/timestamp).
+    #[arg(long, value_name = "URL")]
     pub timestamp_server_url: Option<String>,
-    /// CA certificate (PEM) for the TSA connection.
+    /// CA certificate (PEM) for the TSA connection (not supported).
     #[arg(long, hide = true, value_name = "FILE")]
     pub timestamp_client_cacert: Option<PathBuf>,
-    /// Client certificate (PEM) for the TSA connection.
+    /// Client certificate (PEM) for the TSA connection (not supported).
     #[arg(long, hide = true, value_name = "FILE")]
     pub timestamp_client_cert: Option<PathBuf>,
-    /// Client key (PEM) for the TSA connection.
+    /// Client key (PEM) for the TSA connection (not supported).
     #[arg(long, hide = true, value_name = "FILE")]
     pub timestamp_client_key: Option<PathBuf>,
-    /// Server name for the TSA connection.
+    /// Server name for the TSA connection (not supported).
     #[arg(long, hide = true, value_name = "NAME")]
     pub timestamp_server_name: Option<String>,
 }
 
 impl TimestampSignArgs {
-    /// The first flag given.
-    pub fn first_given(&self) -> Option<&'static str> {
+    /// The first flag signet does not honour.
+    pub fn first_unsupported(&self) -> Option<&'static str> {
         first(&[
-            (
-                "--timestamp-server-url",
-                self.timestamp_server_url.is_some(),
-            ),
             (
                 "--timestamp-client-cacert",
                 self.timestamp_client_cacert.is_some(),

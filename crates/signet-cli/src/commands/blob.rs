@@ -6,16 +6,19 @@ use anyhow::{Context, anyhow};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use signet_core::Artifact;
-use signet_core::bundle::{Bundle, VerificationMaterial};
+use signet_core::bundle::{Bundle, RekorBundle, VerificationMaterial};
+use signet_core::keys::Signer;
 use signet_core::legacy_blob_bundle::LegacyBlobBundle;
 use signet_core::limits;
+use signet_flow::sign::SigningIdentity;
 use signet_kms::{KeyRef, files};
-use signet_pki::key_certificate::KeyCertificate;
+use signet_sigstore::signing::{KeylessSigner, SignerMaterial};
 use signet_verify::{TrustedKey, Verifier};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
 use crate::password::CliPasswords;
+use crate::services::{SigningRequest, identity_token, signing_services};
 
 /// The blob to sign or verify, opened before any key is loaded so that a
 /// missing file is reported before a password prompt.
@@ -53,10 +56,10 @@ impl BlobSource {
 }
 
 pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
-    let Some(key) = &args.key else {
-        return Err(crate::unsupported::keyless("signing without --key"));
-    };
-    if args.blob.as_os_str() == "-" && std::env::var_os("COSIGN_PASSWORD").is_none() {
+    if let Some(key) = &args.key
+        && args.blob.as_os_str() == "-"
+        && std::env::var_os("COSIGN_PASSWORD").is_none()
+    {
         // The password would otherwise be read from the same standard input.
         let keyref: KeyRef = key.parse()?;
         if !matches!(keyref, KeyRef::VaultTransit { .. }) {
@@ -64,6 +67,11 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
                 "signing standard input needs the key password in COSIGN_PASSWORD"
             )));
         }
+    }
+    if args.key.is_none() && (args.certificate.is_some() || args.certificate_chain.is_some()) {
+        return Err(Failure::other(anyhow!(
+            "--certificate goes with --key; a keyless signature's certificate comes from Fulcio"
+        )));
     }
     let output_signature = match (&args.output_signature, &args.output) {
         (Some(_), Some(_)) => {
@@ -85,33 +93,77 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
     .collect();
     files::ensure_absent(&outputs)?;
     let source = BlobSource::open(&args.blob)?;
-    let keyref: KeyRef = key.parse()?;
-    let signer = signet_kms::load_signer(&keyref, &CliPasswords::new()).await?;
-    let public = signer.public_key();
+    // The key first: a wrong password fails before anything is contacted.
+    let key_signer: Option<Box<dyn Signer>> = match &args.key {
+        Some(key) => {
+            let keyref: KeyRef = key.parse()?;
+            Some(signet_kms::load_signer(&keyref, &CliPasswords::new()).await?)
+        }
+        None => None,
+    };
+    let services = signing_services(&SigningRequest {
+        keyless: &args.keyless,
+        timestamp: &args.timestamp,
+        tlog_upload: args.tlog_upload,
+        keyless_signature: args.key.is_none(),
+    })
+    .await?;
+    let recorder = services.recorder();
+    let keyless_signer: KeylessSigner;
+    let mut certificate = None;
+    let identity = match &key_signer {
+        Some(key_signer) => {
+            certificate = super::load_certificate(
+                args.certificate.as_deref(),
+                args.certificate_chain.as_deref(),
+                key_signer.public_key(),
+            )?;
+            services.confirm(false, args.yes)?;
+            SigningIdentity::key(key_signer.as_ref(), &recorder)
+        }
+        None => {
+            let Some(connected) = &services.connected else {
+                return Err(Failure::other(anyhow!("keyless signing needs Fulcio")));
+            };
+            let token = identity_token(&args.keyless, &services.http).await?;
+            tracing::debug!(source = token.source(), "identity token");
+            services.confirm(true, args.yes)?;
+            keyless_signer = KeylessSigner::new(&connected.fulcio, &token).await?;
+            eprintln!(
+                "Successfully verified SCT and certificate chain for {}",
+                keyless_signer.identity()
+            );
+            SigningIdentity {
+                signer: &keyless_signer,
+                material: SignerMaterial::Certificate(Box::new(
+                    keyless_signer.certificate().clone(),
+                )),
+                recorder: &recorder,
+            }
+        }
+    };
+    let public = identity.signer.public_key();
     if let Some(algorithm) = &args.signing_algorithm {
         check_signing_algorithm(algorithm, public)?;
     }
-    let certificate = super::load_certificate(
-        args.certificate.as_deref(),
-        args.certificate_chain.as_deref(),
-        public,
-    )?;
     let blob = source.read(public.signs_whole_message()).await?;
     tracing::debug!(bytes = blob.size(), digest = %blob.digest(), "blob read");
-    if args.tlog_upload {
-        eprintln!(
-            "note: signet has no transparency-log (Rekor) upload yet; nothing was logged. Pass --tlog-upload=false to silence this."
-        );
+    let signed = signet_flow::blob::sign_blob(&identity, &blob).await?;
+    for entry in &signed.evidence.tlog_entries {
+        eprintln!("tlog entry created with index: {}", entry.log_index);
     }
-    let signature = signer
-        .sign_artifact(&blob)
-        .await
-        .with_context(|| format!("signing with {}", signer.describe()))?;
+    let signature = signed.signature.clone();
     let encoded = B64.encode(&signature);
+    // The certificate a bundle and --output-certificate carry: Fulcio's, or
+    // the one given with the key.
+    let certificate_pem = match (&identity.material, &certificate) {
+        (SignerMaterial::Certificate(c), _) => Some(c.leaf.to_pem()),
+        (_, Some(c)) => Some(c.leaf_pem()),
+        _ => None,
+    };
     if let Some(path) = &args.bundle {
         let contents = if args.new_bundle_format {
-            let mut bundle =
-                Bundle::for_key_signature(blob.digest().clone(), signature.clone(), public.hint());
+            let mut bundle = signed.bundle.clone();
             if let Some(c) = &certificate {
                 bundle.verification_material = VerificationMaterial::CertificateDer {
                     chain: vec![c.leaf_der().to_vec()],
@@ -121,8 +173,13 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
         } else {
             LegacyBlobBundle {
                 signature: signature.clone(),
-                certificate_pem: certificate.as_ref().map(KeyCertificate::leaf_pem),
-                rekor_bundle: None,
+                certificate_pem: certificate_pem.clone(),
+                rekor_bundle: signed
+                    .evidence
+                    .tlog_entries
+                    .iter()
+                    .find_map(RekorBundle::from_tlog_entry)
+                    .and_then(|r| serde_json::from_str(&r.to_annotation()).ok()),
             }
             .to_json()
         };
@@ -146,9 +203,9 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &args.output_certificate {
         // cosign writes a certificate here only if there is one (base64 unless --b64=false).
-        match &certificate {
-            Some(c) => {
-                let pem = c.leaf_pem();
+        match &certificate_pem {
+            Some(pem) => {
+                let pem = pem.clone();
                 let contents = if args.b64 {
                     B64.encode(pem.as_bytes())
                 } else {

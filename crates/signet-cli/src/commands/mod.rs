@@ -2,6 +2,7 @@ pub mod blob;
 pub mod completion;
 pub mod keys;
 pub mod sign;
+pub mod trust;
 pub mod verify;
 
 use std::collections::BTreeMap;

@@ -1,31 +1,42 @@
-//! sign: key-based image signing, many images per invocation.
+//! sign: image signing, many images per invocation, with a key or keyless
+//! (an ephemeral key certified by Fulcio for the caller's OIDC identity),
+//! recorded in the transparency log, stored in the `.sig` layout, as an OCI
+//! 1.1 referrer bundle, or both.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_core::keys::Signer;
 use signet_core::limits;
+use signet_flow::sign::{
+    CertificateAnnotations, Layout, SignError, SignOptions, SignedManifest, SigningIdentity,
+    Stores, sign_image,
+};
 use signet_kms::{KeyRef, files};
 use signet_oci::Reference;
+use signet_oci::referrers::{Indexed, ReferrerStore};
 use signet_oci::resolve::ImageLookupError;
-use signet_flow::sign::{
-    CertificateAnnotations, SignError, SignOptions, SignedManifest, SigningIdentity, Stores,
-    sign_image,
-};
-use signet_oci::referrers::ReferrerStore;
-use signet_sigstore::signing::Recorder;
 use signet_oci::signatures::AppendOutcome;
+use signet_sigstore::signing::{KeylessSigner, SignerMaterial};
 
-use crate::args::SignArgs;
+use crate::args::{ReferrersMode, SignArgs};
 use crate::exit::{self, Batch, Failure};
 use crate::password::CliPasswords;
 use crate::progress::Progress;
+use crate::services::{SigningRequest, identity_token, signing_services};
+
+/// Where `--registry-referrers-mode` and `--new-bundle-format` put signatures.
+fn layout(args: &SignArgs) -> Layout {
+    match (args.registry_referrers_mode, args.new_bundle_format) {
+        (Some(ReferrersMode::Both), _) => Layout::Both,
+        (Some(ReferrersMode::Oci11), _) | (None, true) => Layout::Referrer,
+        (Some(ReferrersMode::Legacy), _) | (None, false) => Layout::Legacy,
+    }
+}
 
 pub async fn sign(args: SignArgs) -> Result<(), Failure> {
-    let Some(key) = &args.key else {
-        return Err(crate::unsupported::keyless("signing without --key"));
-    };
     let mut images: Vec<Reference> = Vec::with_capacity(args.images.len());
     for raw in &args.images {
         let image = raw.parse::<Reference>().map_err(|e| anyhow!("{e}"))?;
@@ -34,24 +45,88 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
             images.push(image);
         }
     }
+    let keyless = args.key.is_none();
+    if keyless {
+        for (flag, given) in [
+            ("--certificate", args.certificate.is_some()),
+            ("--certificate-chain", args.certificate_chain.is_some()),
+            ("--record-key-version", args.record_key_version.is_some()),
+        ] {
+            if given {
+                return Err(Failure::other(anyhow!(
+                    "{flag} goes with --key; a keyless signature's certificate comes from Fulcio"
+                )));
+            }
+        }
+    }
     let outputs = Outputs::check(&args, images.len())?;
     let payload = match &args.payload {
         Some(path) => Some(limits::read_file(path, super::PAYLOAD_FILE)?),
         None => None,
     };
     let store = crate::registry::signature_store(&args.registry)?;
-    // One key load (and one password prompt, one scrypt) for every image.
-    let key: KeyRef = key.parse()?;
-    let signer = signet_kms::load_signer(&key, &CliPasswords::new()).await?;
-    tracing::debug!(key = %signer.describe(), "signing key loaded");
-    let certificate = super::load_certificate(
-        args.certificate.as_deref(),
-        args.certificate_chain.as_deref(),
-        signer.public_key(),
-    )?;
+    // One key load (and one password prompt, one scrypt), or one Fulcio
+    // certificate, for every image. The key comes first: a wrong password
+    // fails before anything is contacted.
+    let key_signer: Option<Box<dyn Signer>> = match &args.key {
+        Some(key) => {
+            let key: KeyRef = key.parse()?;
+            let signer = signet_kms::load_signer(&key, &CliPasswords::new()).await?;
+            tracing::debug!(key = %signer.describe(), "signing key loaded");
+            Some(signer)
+        }
+        None => None,
+    };
+    let services = signing_services(&SigningRequest {
+        keyless: &args.keyless,
+        timestamp: &args.timestamp,
+        // Nothing is logged for a signature that is not stored.
+        tlog_upload: args.tlog_upload && args.upload,
+        keyless_signature: keyless,
+    })
+    .await?;
+    let recorder = if args.upload {
+        services.recorder()
+    } else {
+        Default::default()
+    };
+    let keyless_signer: KeylessSigner;
+    let mut certificate = None;
+    let identity = match &key_signer {
+        Some(key_signer) => {
+            certificate = super::load_certificate(
+                args.certificate.as_deref(),
+                args.certificate_chain.as_deref(),
+                key_signer.public_key(),
+            )?;
+            services.confirm(false, args.yes)?;
+            SigningIdentity::key(key_signer.as_ref(), &recorder)
+        }
+        None => {
+            let Some(connected) = &services.connected else {
+                return Err(Failure::other(anyhow!("keyless signing needs Fulcio")));
+            };
+            let token = identity_token(&args.keyless, &services.http).await?;
+            tracing::debug!(source = token.source(), "identity token");
+            services.confirm(true, args.yes)?;
+            keyless_signer = KeylessSigner::new(&connected.fulcio, &token).await?;
+            eprintln!(
+                "Successfully verified SCT and certificate chain for {}",
+                keyless_signer.identity()
+            );
+            SigningIdentity {
+                signer: &keyless_signer,
+                material: SignerMaterial::Certificate(Box::new(
+                    keyless_signer.certificate().clone(),
+                )),
+                recorder: &recorder,
+            }
+        }
+    };
     let mut options = SignOptions {
         annotations: super::parse_annotations(&args.annotations)?,
         recursive: args.recursive,
+        layout: layout(&args),
         claimed_identity: args.sign_container_identity.clone(),
         payload,
         certificate: certificate.as_ref().map(|c| CertificateAnnotations {
@@ -59,12 +134,12 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
             chain_pem: c.chain_pem(),
         }),
         upload: args.upload,
-        ..SignOptions::default()
     };
     if let Some(name) = &args.record_key_version {
-        let version = signer.key_version().ok_or_else(|| {
+        let version = identity.signer.key_version().ok_or_else(|| {
             anyhow!(
-                "--record-key-version: {key} has no versions (hashivault:// and vault-kv:// keys do)"
+                "--record-key-version: {} has no versions (hashivault:// and vault-kv:// keys do)",
+                identity.signer.describe()
             )
         })?;
         if options.annotations.contains_key(name) {
@@ -74,16 +149,13 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         }
         options.annotations.insert(name.clone(), version);
     }
-    if args.tlog_upload && args.upload {
-        eprintln!(
-            "note: signet has no transparency-log (Rekor) upload yet; the signature is stored in the registry only. Pass --tlog-upload=false to silence this."
-        );
-    }
     if let Some(path) = &args.output_certificate {
-        // cosign writes the certificate given, or else the public key.
-        let pem = match &certificate {
-            Some(c) => c.leaf_pem(),
-            None => signer.public_key().to_pem(),
+        // cosign writes the certificate: Fulcio's, the one given, or else
+        // the public key.
+        let pem = match (&identity.material, &certificate) {
+            (SignerMaterial::Certificate(c), _) => c.leaf.to_pem(),
+            (_, Some(c)) => c.leaf_pem(),
+            _ => identity.signer.public_key().to_pem(),
         };
         files::write_new(path, pem.as_bytes(), 0o644)?;
         eprintln!("Certificate wrote in the file {}", path.display());
@@ -94,8 +166,6 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
         signatures: &store,
         referrers: &referrers,
     };
-    let recorder = Recorder::default();
-    let identity = SigningIdentity::key(signer.as_ref(), &recorder);
     let progress = Progress::new(images.len(), "signed");
     let mut results: Vec<(usize, Result<_, SignError>)> = stream::iter(images.iter().enumerate())
         .map(|(i, image)| {
@@ -121,6 +191,25 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                         batch.fail(Failure::other(e));
                     }
                     let target = store.signature_repository(s.reference.repository_ref());
+                    for index in &s.log_indexes {
+                        eprintln!("tlog entry created with index: {index}");
+                    }
+                    match &s.referrer {
+                        Some(r) => {
+                            let how = match &r.indexed {
+                                Indexed::ByRegistry => "listed by the registry's referrers API",
+                                Indexed::FallbackTag { .. } | Indexed::AlreadyListed => {
+                                    "listed in the sha256-<hex> referrers index"
+                                }
+                            };
+                            eprintln!(
+                                "Pushing signature bundle to: {} (OCI 1.1 referrer {}, {how})",
+                                s.reference.repository_ref().repo_name(),
+                                r.manifest
+                            );
+                        }
+                        None => {}
+                    }
                     match s.outcome {
                         Some(AppendOutcome::Appended { .. }) => {
                             eprintln!("Pushing signature to: {}", target.repo_name());

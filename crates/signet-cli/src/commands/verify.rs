@@ -9,12 +9,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::StreamExt;
 use futures_util::stream;
 use signet_core::limits;
+use signet_flow::local::{LocalVerifyError, verify_saved_image};
+use signet_flow::verify::{ImageVerifyError, verify_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::layout::OciLayout;
 use signet_oci::resolve::ImageLookupError;
-use signet_flow::local::{LocalVerifyError, verify_saved_image};
-use signet_flow::verify::{ImageVerifyError, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, VerifiedImage, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};

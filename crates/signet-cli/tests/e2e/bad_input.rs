@@ -253,11 +253,9 @@ fn bad_references_and_unsupported_modes(env: &Local) {
     signet_key_pair(env, d, "k");
     env.signet(d, &["verify", "--key", "k.pub", "UPPER/Case:bad tag"])
         .fails_with(1, "invalid");
+    // Keyless without a token: every source tried is named.
     env.signet(d, &["sign", HTTP, "registry.invalid/app:v1"])
-        .fails_with(
-            1,
-            "not supported yet: signing without --key: keyless signing",
-        );
+        .fails_with(1, "no identity token: tried --identity-token (not given)");
     env.signet(
         d,
         &[

@@ -582,13 +582,28 @@ impl Local {
             "VAULT_NAMESPACE",
             "SSL_CERT_FILE",
             "SSL_CERT_DIR",
+            // Keyless: no ambient identity or trust material from the
+            // machine running the tests.
+            "SIGSTORE_ID_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "SIGSTORE_ROOT_FILE",
+            "SIGSTORE_REKOR_PUBLIC_KEY",
+            "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+            "SIGSTORE_TSA_CERTIFICATE_FILE",
+            "XDG_CACHE_HOME",
         ] {
             c.env_remove(var);
         }
         let home = self.home.path();
+        // Nothing leaves loopback: a request for a public service (the
+        // public-good Sigstore a default would reach) meets a closed port.
         c.env("HOME", home)
             .env("TUF_ROOT", home.join("tuf"))
-            .env("XDG_RUNTIME_DIR", home);
+            .env("XDG_RUNTIME_DIR", home)
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("NO_PROXY", "127.0.0.1,localhost,registry.signet.test");
     }
 }
 

@@ -33,6 +33,7 @@ mod drop_in;
 mod flags;
 mod formats;
 mod interop;
+mod keyless_sign;
 mod keys;
 mod local_input;
 mod sign_verify;
@@ -52,6 +53,7 @@ fn main() {
         formats::tests,
         interop::tests,
         keys::tests,
+        keyless_sign::tests,
         local_input::tests,
         sign_verify::tests,
         sigstore_peers::tests,

@@ -35,7 +35,7 @@ fn sign_then_verify_and_exit_codes(env: &Env) {
         .fails_with(11, "not found");
 
     let signed = env
-        .signet(d, &["sign", "--key", "a.key", HTTP, &image])
+        .signet(d, &["sign", "--key", "a.key", HTTP, NO_TLOG, &image])
         .ok();
     assert!(
         signed.stderr.contains("no transparency-log (Rekor) upload"),
@@ -139,7 +139,9 @@ fn annotations_are_signed_and_checked(env: &Env) {
     .fails_with(12, "annotation env");
     env.signet(
         d,
-        &["sign", "--key", "k.key", HTTP, "-a", "novalue", &image],
+        &[
+            "sign", "--key", "k.key", HTTP, NO_TLOG, "-a", "novalue", &image,
+        ],
     )
     .fails_with(1, "not KEY=VALUE");
 }

@@ -396,3 +396,20 @@ fn tough_reads_the_shipped_public_good_root_and_its_signatures_verify() {
     let threshold = root.signed.roles[&RoleType::Root].threshold.get();
     assert_eq!(threshold, 3);
 }
+
+#[tokio::test]
+async fn an_initialized_mirror_is_the_one_used_later() {
+    let f = fixture().await;
+    let config = f.config();
+    // Nothing chosen yet: the default mirror.
+    let default =
+        TufConfig::configured(f.cache.path().to_owned(), "https://tuf.example/", b"{}").unwrap();
+    assert_eq!(default.mirror.as_str(), "https://tuf.example/");
+    config.refresh().await.unwrap();
+    config.remember().unwrap();
+    let later =
+        TufConfig::configured(f.cache.path().to_owned(), "https://tuf.example/", b"{}").unwrap();
+    assert_eq!(later.mirror, config.mirror);
+    assert_eq!(later.initial_root, config.initial_root);
+    assert_eq!(later.cached().unwrap().unwrap().trusted_root, b"{\"v\":1}");
+}
