@@ -211,8 +211,14 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                         None => {}
                     }
                     match s.outcome {
-                        Some(AppendOutcome::Appended { .. }) => {
+                        Some(AppendOutcome::Appended { merged_again, .. }) => {
                             eprintln!("Pushing signature to: {}", target.repo_name());
+                            if merged_again > 0 {
+                                eprintln!(
+                                    "note: {}: other signers wrote the signature manifest at the same time; the signature was merged again ({merged_again}x)",
+                                    s.reference
+                                );
+                            }
                         }
                         Some(AppendOutcome::AlreadyPresent) => {
                             eprintln!(
