@@ -194,21 +194,18 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                     for index in &s.log_indexes {
                         eprintln!("tlog entry created with index: {index}");
                     }
-                    match &s.referrer {
-                        Some(r) => {
-                            let how = match &r.indexed {
-                                Indexed::ByRegistry => "listed by the registry's referrers API",
-                                Indexed::FallbackTag { .. } | Indexed::AlreadyListed => {
-                                    "listed in the sha256-<hex> referrers index"
-                                }
-                            };
-                            eprintln!(
-                                "Pushing signature bundle to: {} (OCI 1.1 referrer {}, {how})",
-                                s.reference.repository_ref().repo_name(),
-                                r.manifest
-                            );
-                        }
-                        None => {}
+                    if let Some(r) = &s.referrer {
+                        let how = match &r.indexed {
+                            Indexed::ByRegistry => "listed by the registry's referrers API",
+                            Indexed::FallbackTag { .. } | Indexed::AlreadyListed => {
+                                "listed in the sha256-<hex> referrers index"
+                            }
+                        };
+                        eprintln!(
+                            "Pushing signature bundle to: {} (OCI 1.1 referrer {}, {how})",
+                            s.reference.repository_ref().repo_name(),
+                            r.manifest
+                        );
                     }
                     match s.outcome {
                         Some(AppendOutcome::Appended { merged_again, .. }) => {
