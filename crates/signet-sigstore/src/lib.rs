@@ -43,6 +43,8 @@ pub use error::{ServiceError, SigningError, TokenError, TufError};
 pub use http::{ClientOptions, HttpClient};
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod test_pki;
 #[cfg(test)]
 mod test_server;

@@ -275,7 +275,7 @@ fn algorithm_name(kind: &str) -> &'static str {
 }
 
 /// Reads a signingCert answer: the chain (leaf first) and a detached SCT.
-fn parse_response(
+pub(crate) fn parse_response(
     url: &Url,
     body: &[u8],
 ) -> Result<(Vec<Certificate>, Option<SignedCertificateTimestamp>), ServiceError> {
@@ -342,7 +342,7 @@ fn parse_response(
 /// The certificates of PEM text, read as Go's `encoding/pem` reads it: the
 /// base64 body may be wrapped at any width or not at all (some Fulcio
 /// implementations send one line), headers are skipped.
-fn pem_certificates(text: &str) -> Result<Vec<Certificate>, String> {
+pub(crate) fn pem_certificates(text: &str) -> Result<Vec<Certificate>, String> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let mut certificates = Vec::new();
