@@ -1,0 +1,6 @@
+//! placeholder
+#![allow(missing_docs)]
+pub mod config;
+pub mod error;
+pub mod material;
+pub mod time;
