@@ -34,6 +34,8 @@ pub enum Command {
     SignBlob(SignBlobArgs),
     /// Verify a file's signature or bundle.
     VerifyBlob(VerifyBlobArgs),
+    /// Run a private Sigstore: CA with CT log, timestamp authority, transparency log.
+    Server(crate::commands::server::ServerArgs),
     /// Print the version.
     Version,
 }

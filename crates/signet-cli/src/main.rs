@@ -42,6 +42,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Command::Verify(a) => commands::verify::verify(a).await,
             Command::SignBlob(a) => commands::blob::sign_blob(a).await,
             Command::VerifyBlob(a) => commands::blob::verify_blob(a).await,
+            Command::Server(a) => commands::server::server(a).await,
             Command::Version => {
                 println!("signet {}", env!("CARGO_PKG_VERSION"));
                 Ok(())

@@ -10,6 +10,7 @@
 //! - [`sct`]: RFC 6962 SCTs: embedded lists and detached JSON, verification by
 //!   rebuilding the precertificate, and a CT log signer.
 //! - [`timestamp`] and [`tsa`]: RFC 3161 timestamps, verified and issued.
+//! - [`csr`]: PKCS#10 signing requests (the key and its proof of possession).
 //! - [`issue`] and [`ca`]: Fulcio leaves (precertificate → SCT → final
 //!   certificate), roots, intermediates and TSA chains.
 //!
@@ -57,6 +58,7 @@ pub mod builder;
 pub mod ca;
 pub mod certificate;
 pub mod chain;
+pub mod csr;
 pub mod error;
 pub mod issue;
 pub mod limits;

@@ -158,9 +158,7 @@ impl IssuerConfig {
             IssuerType::GithubActions => "https://github.com".to_owned(),
             IssuerType::GiteaActions | IssuerType::ForgejoActions => {
                 let base = self.url.trim_end_matches('/');
-                base.strip_suffix("/api/actions")
-                    .unwrap_or(base)
-                    .to_owned()
+                base.strip_suffix("/api/actions").unwrap_or(base).to_owned()
             }
             IssuerType::Email | IssuerType::GitlabCi => self.url.trim_end_matches('/').to_owned(),
         }
@@ -201,9 +199,9 @@ impl FromStr for IssuerSpec {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // A URL may contain '=' in its query, but issuer URLs have none
-        // (refused below), so the last '=' separates the type.
+        // (refused below), so the last '=' outside a query separates the type.
         let (url, issuer_type) = match s.rsplit_once('=') {
-            Some((url, t)) if !t.contains('/') => (url, t.parse()?),
+            Some((url, t)) if !t.contains('/') && !url.contains(['?', '#']) => (url, t.parse()?),
             _ => (s, IssuerType::Email),
         };
         check_issuer_url(url)?;
@@ -451,7 +449,10 @@ impl ServerConfig {
         for issuer in &self.oidc_issuers {
             out.push_str("\n[[oidc-issuers]]\n");
             out.push_str(&format!("url = {}\n", toml_string(&issuer.url)));
-            out.push_str(&format!("type = {}\n", toml_string(issuer.issuer_type.name())));
+            out.push_str(&format!(
+                "type = {}\n",
+                toml_string(issuer.issuer_type.name())
+            ));
             out.push_str(&format!("audience = {}\n", toml_string(&issuer.audience)));
             if let Some(instance) = &issuer.instance_url {
                 out.push_str(&format!("instance-url = {}\n", toml_string(instance)));
@@ -474,7 +475,10 @@ impl ServerConfig {
              jwks-max-age-seconds = {}\n\
              # An unknown key ID refreshes an issuer's keys at most this often.\n\
              jwks-min-refresh-seconds = {}\n",
-            o.leeway_seconds, o.fetch_timeout_seconds, o.jwks_max_age_seconds, o.jwks_min_refresh_seconds
+            o.leeway_seconds,
+            o.fetch_timeout_seconds,
+            o.jwks_max_age_seconds,
+            o.jwks_min_refresh_seconds
         ));
         let r = &self.rate_limit;
         out.push_str(&format!(
@@ -501,7 +505,10 @@ impl ServerConfig {
              max-connections = {}\n\
              # Time for in-flight requests to finish after SIGTERM or SIGINT.\n\
              shutdown-grace-seconds = {}\n",
-            l.max_body_bytes, l.request_timeout_seconds, l.max_connections, l.shutdown_grace_seconds
+            l.max_body_bytes,
+            l.request_timeout_seconds,
+            l.max_connections,
+            l.shutdown_grace_seconds
         ));
         out
     }
@@ -564,7 +571,10 @@ mod tests {
             public_url: "https://sigstore.example.test".into(),
             created: "2026-11-28T10:00:00Z".into(),
             oidc_issuers: vec![
-                IssuerConfig::new("https://git.example.test/api/actions", IssuerType::ForgejoActions),
+                IssuerConfig::new(
+                    "https://git.example.test/api/actions",
+                    IssuerType::ForgejoActions,
+                ),
                 IssuerConfig {
                     instance_url: Some("https://gitea.example.test/".into()),
                     ca_file: Some("/etc/ca \"x\".pem".into()),
@@ -608,7 +618,10 @@ mod tests {
     #[test]
     fn refused_issuers() {
         for (spec, needle) in [
-            ("http://git.example.test/api/actions=gitea-actions", "plain http"),
+            (
+                "http://git.example.test/api/actions=gitea-actions",
+                "plain http",
+            ),
             ("http://10.0.0.1", "plain http"),
             ("ftp://example.test", "scheme"),
             ("https://u:p@example.test", "credentials"),
@@ -630,7 +643,12 @@ mod tests {
         assert!(!err.contains('\n'));
         let mut c = config();
         c.oidc_issuers.push(c.oidc_issuers[0].clone());
-        assert!(c.validate().unwrap_err().to_string().contains("listed twice"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("listed twice")
+        );
         let mut c = config();
         c.rate_limit.requests_per_second = -1.0;
         assert!(c.validate().is_err());

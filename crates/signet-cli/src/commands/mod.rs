@@ -1,5 +1,6 @@
 pub mod blob;
 pub mod keys;
+pub mod server;
 pub mod sign;
 pub mod verify;
 
