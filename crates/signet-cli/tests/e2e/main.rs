@@ -24,6 +24,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod blobs;
+mod formats;
 mod interop;
 mod keys;
 mod local_input;
