@@ -3,13 +3,14 @@
 //! `signing_config.json` v0.2 (where to sign) and `client_trust_config.json`
 //! (both, the form sigstore-python's `--trust-config` reads).
 //!
-//! They are built from the configuration and the public keys at start-up,
-//! served at `/trusted_root.json`, `/signing_config.json` and
-//! `/client_trust_config.json`, and written into the data directory.
+//! They are built from the configuration and the public keys at start-up
+//! with `signet-trust`'s models and writers, served at `/trusted_root.json`,
+//! `/signing_config.json` and `/client_trust_config.json`, and written into
+//! the data directory.
 //!
-//! The trusted root uses the v0.1 media type and no `operator` or
-//! `checkpointKeyId` fields: cosign 2.5 and sigstore-go 0.7 refuse unknown
-//! fields there.
+//! The trusted root is written with the v0.1 media type and without
+//! `operator` or `checkpointKeyId` fields: cosign 2.5 and sigstore-go 0.7
+//! refuse unknown fields there.
 //!
 //! What it lists:
 //! - `tlogs`: the Rekor v1 log (ECDSA P-256; `logId` = SHA-256 of the key's
@@ -19,6 +20,10 @@
 //! - `certificateAuthorities`: the Fulcio chain (intermediate, root).
 //! - `ctlogs`: the CT log key.
 //! - `timestampAuthorities`: the TSA chain (signing certificate first).
+//!
+//! The signing config lists the CA, the Rekor v2 and v1 APIs (one operator:
+//! clients pick the newest API they speak), the TSA, and the email-type
+//! issuers as interactive OIDC providers.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,26 +33,19 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use signet_core::hash::HashAlgorithm;
 use signet_core::keys::PublicKey;
 use signet_pki::certificate::Certificate;
+use signet_trust::{
+    CertificateAuthority, ClientTrustConfig, DistinguishedName, Service, ServiceSelector,
+    SigningConfig, TimeRange, TransparencyLog, TrustedCertificate, TrustedPublicKey, TrustedRoot,
+};
 
 use crate::config::{IssuerType, ServerConfig};
 use crate::datadir::DataDir;
 use crate::error::ServerError;
 use crate::material::PublicMaterial;
-
-/// `trusted_root.json`'s media type (v0.1, which cosign 2.5 and sigstore-go 0.7 read).
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
-    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
-/// `signing_config.json`'s media type.
-pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
-/// `client_trust_config.json`'s media type.
-pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
-    "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 
 /// The three documents, as served.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,16 +62,15 @@ impl TrustFiles {
     /// Builds the documents for `config` and `material`.
     pub fn build(config: &ServerConfig, material: &PublicMaterial) -> Result<Self, ServerError> {
         let trusted_root = trusted_root(config, material)?;
-        let signing_config = signing_config(config);
-        let client = json!({
-            "mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE,
-            "trustedRoot": trusted_root,
-            "signingConfig": signing_config,
-        });
+        let signing_config = signing_config(config)?;
+        let client = ClientTrustConfig {
+            trusted_root: trusted_root.clone(),
+            signing_config: signing_config.clone(),
+        };
         Ok(Self {
-            trusted_root: pretty(&trusted_root),
-            signing_config: pretty(&signing_config),
-            client_trust_config: pretty(&client),
+            trusted_root: pretty(&trusted_root.to_json()),
+            signing_config: pretty(&signing_config.to_json()),
+            client_trust_config: pretty(&client.to_json()),
         })
     }
 
@@ -135,10 +132,13 @@ fn json_file(body: String) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], body)
 }
 
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
-    s.push('\n');
-    s
+/// Indents a compact JSON document for people reading the files.
+fn pretty(compact: &str) -> String {
+    let mut out = serde_json::from_str::<serde_json::Value>(compact)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| compact.to_owned());
+    out.push('\n');
+    out
 }
 
 /// The C2SP signed-note key ID of an Ed25519 key named `origin`:
@@ -155,43 +155,39 @@ pub fn checkpoint_key_id(origin: &str, key: &PublicKey) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
-fn key_details(key: &PublicKey) -> Result<&'static str, ServerError> {
-    Ok(match key {
-        PublicKey::EcdsaP256(_) => "PKIX_ECDSA_P256_SHA_256",
-        PublicKey::EcdsaP384(_) => "PKIX_ECDSA_P384_SHA_384",
-        PublicKey::Ed25519(_) => "PKIX_ED25519",
-        other => {
-            return Err(ServerError::Issue {
-                what: "the trusted root",
-                reason: format!(
-                    "a {} log key has no trusted-root key type here",
-                    other.kind()
-                ),
-            });
-        }
+fn trust_error(what: &'static str) -> impl Fn(signet_trust::TrustError) -> ServerError {
+    move |e| ServerError::Issue {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+fn timestamp(t: std::time::SystemTime) -> Result<jiff::Timestamp, ServerError> {
+    jiff::Timestamp::try_from(t).map_err(|e| ServerError::Issue {
+        what: "the trust files",
+        reason: format!("time out of range: {e}"),
     })
 }
 
 fn log_entry(
     base_url: &str,
     key: &PublicKey,
-    log_id: &[u8],
-    start: &str,
-) -> Result<Value, ServerError> {
-    Ok(json!({
-        "baseUrl": base_url,
-        "hashAlgorithm": "SHA2_256",
-        "publicKey": {
-            "rawBytes": B64.encode(key.to_spki_der()),
-            "keyDetails": key_details(key)?,
-            "validFor": {"start": start},
-        },
-        "logId": {"keyId": B64.encode(log_id)},
-    }))
+    log_id: Vec<u8>,
+    start: jiff::Timestamp,
+) -> Result<TransparencyLog, ServerError> {
+    Ok(TransparencyLog {
+        base_url: base_url.to_owned(),
+        hash_algorithm: HashAlgorithm::Sha2_256,
+        public_key: TrustedPublicKey::from_public_key(key, Some(TimeRange::since(start)))
+            .map_err(trust_error("the trusted root"))?,
+        log_id,
+        checkpoint_key_id: None,
+        operator: None,
+    })
 }
 
 /// The `O=` and `CN=` of a certificate's subject.
-fn subject(cert: &Certificate) -> Value {
+fn subject(cert: &Certificate) -> DistinguishedName {
     let name = cert.x509().tbs_certificate().subject();
     let text = |v: der::Result<Option<x509_cert::ext::pkix::name::DirectoryString>>| {
         v.ok()
@@ -199,79 +195,86 @@ fn subject(cert: &Certificate) -> Value {
             .map(|s| s.value().into_owned())
             .unwrap_or_default()
     };
-    json!({
-        "organization": text(name.organization()),
-        "commonName": text(name.common_name()),
+    DistinguishedName {
+        organization: text(name.organization()),
+        common_name: text(name.common_name()),
+    }
+}
+
+fn certificate_authority(chain: &[Certificate], uri: &str) -> Result<CertificateAuthority, ServerError> {
+    let start = match chain.first() {
+        Some(c) => Some(TimeRange::since(timestamp(c.not_before())?)),
+        None => None,
+    };
+    Ok(CertificateAuthority {
+        subject: chain.first().map(subject).unwrap_or_default(),
+        uri: uri.to_owned(),
+        cert_chain: chain
+            .iter()
+            .map(|c| TrustedCertificate::from_der(c.as_der().to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(trust_error("the trusted root"))?,
+        valid_for: start,
+        operator: None,
     })
 }
 
-fn certificate_authority(chain: &[Certificate], uri: &str) -> Value {
-    let start = chain
-        .first()
-        .map(|c| crate::time::format_rfc3339(c.not_before()))
-        .unwrap_or_default();
-    json!({
-        "subject": chain.first().map(subject).unwrap_or_else(|| json!({})),
-        "uri": uri,
-        "certChain": {
-            "certificates": chain
-                .iter()
-                .map(|c| json!({"rawBytes": B64.encode(c.as_der())}))
-                .collect::<Vec<_>>(),
-        },
-        "validFor": {"start": start},
-    })
+fn created(config: &ServerConfig) -> Result<jiff::Timestamp, ServerError> {
+    let t = crate::time::parse_rfc3339(&config.created).ok_or_else(|| ServerError::Issue {
+        what: "the trust files",
+        reason: format!("created {:?} is not an RFC 3339 time", config.created),
+    })?;
+    timestamp(t)
 }
 
-fn trusted_root(config: &ServerConfig, m: &PublicMaterial) -> Result<Value, ServerError> {
+fn trusted_root(config: &ServerConfig, m: &PublicMaterial) -> Result<TrustedRoot, ServerError> {
     let base = config.base_url();
-    let start = config.created.as_str();
-    let sha256 = |k: &PublicKey| -> [u8; 32] { Sha256::digest(k.to_spki_der()).into() };
+    let start = created(config)?;
+    let sha256 = |k: &PublicKey| Sha256::digest(k.to_spki_der()).to_vec();
     let origin = config.checkpoint_origin();
     let v2_id = checkpoint_key_id(&origin, &m.rekor_v2).ok_or_else(|| ServerError::Issue {
         what: "the trusted root",
         reason: "the Rekor v2 key is not Ed25519".into(),
     })?;
-    Ok(json!({
-        "mediaType": TRUSTED_ROOT_MEDIA_TYPE,
-        "tlogs": [
-            log_entry(&base, &m.rekor_v1, &sha256(&m.rekor_v1), start)?,
-            log_entry(&base, &m.rekor_v2, &v2_id, start)?,
+    Ok(TrustedRoot {
+        tlogs: vec![
+            log_entry(&base, &m.rekor_v1, sha256(&m.rekor_v1), start)?,
+            log_entry(&base, &m.rekor_v2, v2_id.to_vec(), start)?,
         ],
-        "certificateAuthorities": [certificate_authority(&m.fulcio_chain, &base)],
-        "ctlogs": [log_entry(&base, &m.ct_log, &sha256(&m.ct_log), start)?],
-        "timestampAuthorities": [
-            certificate_authority(&m.tsa_chain, &format!("{base}/api/v1/timestamp")),
-        ],
-    }))
+        certificate_authorities: vec![certificate_authority(&m.fulcio_chain, &base)?],
+        ctlogs: vec![log_entry(&base, &m.ct_log, sha256(&m.ct_log), start)?],
+        timestamp_authorities: vec![certificate_authority(
+            &m.tsa_chain,
+            &format!("{base}/api/v1/timestamp"),
+        )?],
+        ..TrustedRoot::default()
+    })
 }
 
-fn signing_config(config: &ServerConfig) -> Value {
+fn signing_config(config: &ServerConfig) -> Result<SigningConfig, ServerError> {
     let base = config.base_url();
     let operator = config.checkpoint_origin();
-    let service = |url: String, version: u32| {
-        json!({
-            "url": url,
-            "majorApiVersion": version,
-            "validFor": {"start": config.created},
-            "operator": operator,
-        })
+    let start = created(config)?;
+    let service = |url: String, version: u32| Service {
+        url,
+        major_api_version: version,
+        valid_for: TimeRange::since(start),
+        operator: operator.clone(),
     };
     // Interactive sign-in providers; CI issuers hand out tokens themselves.
-    let oidc: Vec<Value> = config
+    let oidc_urls = config
         .oidc_issuers
         .iter()
         .filter(|i| i.issuer_type == IssuerType::Email)
         .map(|i| service(i.url.clone(), 1))
         .collect();
-    json!({
-        "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
-        "caUrls": [service(base.clone(), 1)],
-        "oidcUrls": oidc,
-        "rekorTlogUrls": [service(base.clone(), 2), service(base.clone(), 1)],
-        "rekorTlogConfig": {"selector": "ANY"},
-        "tsaUrls": [service(format!("{base}/api/v1/timestamp"), 1)],
-        "tsaConfig": {"selector": "ANY"},
+    Ok(SigningConfig {
+        ca_urls: vec![service(base.clone(), 1)],
+        oidc_urls,
+        rekor_tlog_urls: vec![service(base.clone(), 2), service(base.clone(), 1)],
+        rekor_tlog_config: Some(ServiceSelector::Any),
+        tsa_urls: vec![service(format!("{base}/api/v1/timestamp"), 1)],
+        tsa_config: Some(ServiceSelector::Any),
     })
 }
 
@@ -299,6 +302,9 @@ fn replace_file(path: &Path, contents: &[u8]) -> Result<(), ServerError> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+
     use super::*;
 
     #[test]
