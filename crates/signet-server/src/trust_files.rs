@@ -201,7 +201,10 @@ fn subject(cert: &Certificate) -> DistinguishedName {
     }
 }
 
-fn certificate_authority(chain: &[Certificate], uri: &str) -> Result<CertificateAuthority, ServerError> {
+fn certificate_authority(
+    chain: &[Certificate],
+    uri: &str,
+) -> Result<CertificateAuthority, ServerError> {
     let start = match chain.first() {
         Some(c) => Some(TimeRange::since(timestamp(c.not_before())?)),
         None => None,

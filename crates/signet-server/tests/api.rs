@@ -127,7 +127,10 @@ fn forgejo_and_gitea_jobs_get_workflow_identities() {
         let leaf = &v2_chain(&reply)[0];
         let profile = check_leaf(leaf, &root);
         let identity = format!("{}/{}", issuer.base_url(), workflow.workflow_ref());
-        assert_eq!(profile.identity(), Some(&SubjectAltName::Uri(identity.clone())));
+        assert_eq!(
+            profile.identity(),
+            Some(&SubjectAltName::Uri(identity.clone()))
+        );
         assert_eq!(profile.issuer.as_deref(), Some(issuer.issuer_url()));
         let c = &profile.claims;
         assert_eq!(c.build_signer_uri.as_deref(), Some(identity.as_str()));
@@ -135,7 +138,10 @@ fn forgejo_and_gitea_jobs_get_workflow_identities() {
             c.source_repository_uri.as_deref(),
             Some(format!("{}/golemtrust/app", issuer.base_url()).as_str())
         );
-        assert_eq!(c.source_repository_digest.as_deref(), Some(workflow.sha.as_str()));
+        assert_eq!(
+            c.source_repository_digest.as_deref(),
+            Some(workflow.sha.as_str())
+        );
         assert_eq!(c.source_repository_ref.as_deref(), Some("refs/heads/main"));
         assert_eq!(c.source_repository_identifier.as_deref(), Some("42"));
         assert_eq!(c.build_trigger.as_deref(), Some("push"));
@@ -164,10 +170,19 @@ fn github_jobs_get_fulcio_github_extensions() {
         profile.identity().map(SubjectAltName::value),
         Some(format!("https://github.example.test/{}", workflow.workflow_ref()).as_str())
     );
-    assert_eq!(profile.claims.github_workflow_trigger.as_deref(), Some("push"));
-    assert_eq!(profile.claims.runner_environment.as_deref(), Some("self-hosted"));
     assert_eq!(
-        profile.claims.source_repository_visibility_at_signing.as_deref(),
+        profile.claims.github_workflow_trigger.as_deref(),
+        Some("push")
+    );
+    assert_eq!(
+        profile.claims.runner_environment.as_deref(),
+        Some("self-hosted")
+    );
+    assert_eq!(
+        profile
+            .claims
+            .source_repository_visibility_at_signing
+            .as_deref(),
         Some("private")
     );
 }
@@ -204,14 +219,31 @@ fn signing_requests_prove_possession_with_their_signature() {
     let dir = tempfile::tempdir().unwrap();
     let Some(out) = openssl(
         dir.path(),
-        &["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "k.pem"],
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "k.pem",
+        ],
     ) else {
         return;
     };
     assert!(out.status.success());
     let out = openssl(
         dir.path(),
-        &["req", "-new", "-key", "k.pem", "-subj", "/CN=ignored", "-out", "r.csr"],
+        &[
+            "req",
+            "-new",
+            "-key",
+            "k.pem",
+            "-subj",
+            "/CN=ignored",
+            "-out",
+            "r.csr",
+        ],
     )
     .unwrap();
     assert!(out.status.success());
@@ -227,15 +259,16 @@ fn signing_requests_prove_possession_with_their_signature() {
     der[at] ^= 1;
     let body = serde_json::json!({"certificateSigningRequest": B64.encode(&der)});
     let reply = post_v2(f, body.to_string().into_bytes(), Some(&token)).expect(400);
-    assert!(reply.message().contains("proof of possession"), "{}", reply.message());
+    assert!(
+        reply.message().contains("proof of possession"),
+        "{}",
+        reply.message()
+    );
 }
 
 fn pem_rfc7468_decode(pem: &[u8]) -> (String, Vec<u8>) {
     let text = String::from_utf8_lossy(pem);
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
     ("CERTIFICATE REQUEST".into(), B64.decode(body).unwrap())
 }
 
@@ -274,10 +307,16 @@ fn every_token_defect_is_refused_with_its_own_message() {
     }
     // Proof of possession over another subject.
     let token = f.email.token(&Claims::email(EMAIL)).unwrap();
-    let reply = post_v2(f, v2_key_request(&key, "mallory@example.test", Some(&token)), None)
-        .expect(400);
+    let reply = post_v2(
+        f,
+        v2_key_request(&key, "mallory@example.test", Some(&token)),
+        None,
+    )
+    .expect(400);
     assert!(
-        reply.message().contains("proof of possession does not verify")
+        reply
+            .message()
+            .contains("proof of possession does not verify")
             && reply.message().contains("email claim \"dev@example.test\""),
         "{}",
         reply.message()
@@ -288,12 +327,20 @@ fn every_token_defect_is_refused_with_its_own_message() {
         .token(&Claims::email(EMAIL).with("email_verified", false))
         .unwrap();
     let reply = post_v2(f, v2_key_request(&key, EMAIL, Some(&token)), None).expect(401);
-    assert!(reply.message().contains("email_verified"), "{}", reply.message());
+    assert!(
+        reply.message().contains("email_verified"),
+        "{}",
+        reply.message()
+    );
     // No token at all; garbage token; no key.
     let reply = post_v2(f, v2_key_request(&key, EMAIL, None), None).expect(401);
     assert!(reply.message().contains("no identity token"));
     let reply = post_v2(f, v2_key_request(&key, EMAIL, Some("not.a.jwt")), None).expect(401);
-    assert!(reply.message().contains("malformed identity token"), "{}", reply.message());
+    assert!(
+        reply.message().contains("malformed identity token"),
+        "{}",
+        reply.message()
+    );
     post_v2(f, b"{\"credentials\":{}}".to_vec(), Some(&token)).expect(400);
     post_v2(f, b"[1,2".to_vec(), Some(&token)).expect(400);
     // Refusals are counted.
@@ -392,7 +439,11 @@ fn trust_files_describe_the_server() {
     // No fields cosign 2.5 and sigstore-go 0.7 refuse.
     let (_, text) = f.server.get("/trusted_root.json");
     assert!(!text.contains("operator") && !text.contains("checkpointKeyId"));
-    assert!(text.contains("\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;version=0.1\""));
+    assert!(
+        text.contains(
+            "\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;version=0.1\""
+        )
+    );
     // The same files are in the data directory.
     let on_disk = std::fs::read_to_string(f.server.root().join("trusted_root.json")).unwrap();
     assert_eq!(on_disk, text);
@@ -400,9 +451,18 @@ fn trust_files_describe_the_server() {
     assert_eq!(status, 200);
     let signing = signet_trust::SigningConfig::parse(signing.as_bytes()).unwrap();
     let now = jiff::Timestamp::now();
-    assert_eq!(signing.select_ca(&[1], now).unwrap().url, "http://127.0.0.1:1");
-    assert_eq!(signing.select_rekor(&[1, 2], now).unwrap()[0].major_api_version, 2);
-    assert_eq!(signing.select_rekor(&[1], now).unwrap()[0].major_api_version, 1);
+    assert_eq!(
+        signing.select_ca(&[1], now).unwrap().url,
+        "http://127.0.0.1:1"
+    );
+    assert_eq!(
+        signing.select_rekor(&[1, 2], now).unwrap()[0].major_api_version,
+        2
+    );
+    assert_eq!(
+        signing.select_rekor(&[1], now).unwrap()[0].major_api_version,
+        1
+    );
     assert_eq!(
         signing.select_tsa(&[1], now).unwrap()[0].url,
         "http://127.0.0.1:1/api/v1/timestamp"
@@ -459,16 +519,28 @@ fn the_tsa_answers_json_and_der_requests() {
     std::fs::write(dir.path().join("sig"), signature).unwrap();
     if let Some(out) = openssl(
         dir.path(),
-        &["ts", "-query", "-data", "sig", "-sha256", "-cert", "-out", "q.tsq"],
+        &[
+            "ts", "-query", "-data", "sig", "-sha256", "-cert", "-out", "q.tsq",
+        ],
     ) {
         assert!(out.status.success());
         let query = std::fs::read(dir.path().join("q.tsq")).unwrap();
         let reply = f
             .server
-            .post("/api/v1/timestamp", "application/timestamp-query", query, None)
+            .post(
+                "/api/v1/timestamp",
+                "application/timestamp-query",
+                query,
+                None,
+            )
             .expect(201);
-        verify_timestamp_response(&reply.body, signature, &authorities, &TimestampOptions::default())
-            .unwrap();
+        verify_timestamp_response(
+            &reply.body,
+            signature,
+            &authorities,
+            &TimestampOptions::default(),
+        )
+        .unwrap();
     }
 
     // The chain endpoint; refusals.
@@ -477,17 +549,32 @@ fn the_tsa_answers_json_and_der_requests() {
     assert_eq!(pem_chain(pem.as_bytes()).len(), 3);
     let reply = f
         .server
-        .post("/api/v1/timestamp", "application/json", b"{\"artifactHash\":\"AAAA\"}".to_vec(), None)
+        .post(
+            "/api/v1/timestamp",
+            "application/json",
+            b"{\"artifactHash\":\"AAAA\"}".to_vec(),
+            None,
+        )
         .expect(400);
     assert!(!reply.message().is_empty());
     f.server
         .post("/api/v1/timestamp", "text/plain", b"x".to_vec(), None)
         .expect(415);
     f.server
-        .post("/api/v1/timestamp", "application/timestamp-query", vec![0x30; 5000], None)
+        .post(
+            "/api/v1/timestamp",
+            "application/timestamp-query",
+            vec![0x30; 5000],
+            None,
+        )
         .expect(413);
     f.server
-        .post("/api/v1/timestamp", "application/timestamp-query", vec![0x30, 0x03, 1, 2, 3], None)
+        .post(
+            "/api/v1/timestamp",
+            "application/timestamp-query",
+            vec![0x30, 0x03, 1, 2, 3],
+            None,
+        )
         .expect(400);
 }
 
@@ -517,11 +604,20 @@ fn operations_endpoints_and_limits() {
     assert!(body.contains("no such endpoint"));
     post_v2(f, vec![b' '; 70_000], None).expect(413);
     let reply = post_v2(f, vec![b' '; 5 << 20], None).expect(413);
-    assert!(reply.message().contains("larger than"), "{}", reply.message());
+    assert!(
+        reply.message().contains("larger than"),
+        "{}",
+        reply.message()
+    );
     // The transparency log's routes are reserved and say so.
     let reply = f
         .server
-        .post("/api/v1/log/entries", "application/json", b"{}".to_vec(), None)
+        .post(
+            "/api/v1/log/entries",
+            "application/json",
+            b"{}".to_vec(),
+            None,
+        )
         .expect(501);
     assert!(reply.message().contains("transparency log"));
 }

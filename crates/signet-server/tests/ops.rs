@@ -24,15 +24,29 @@ fn the_rate_limit_answers_429_with_retry_after() {
     for _ in 0..3 {
         assert_eq!(server.get("/api/v2/configuration").0, 200);
     }
-    let reply = server.post("/api/v1/timestamp", "application/json", b"{}".to_vec(), None);
+    let reply = server.post(
+        "/api/v1/timestamp",
+        "application/json",
+        b"{}".to_vec(),
+        None,
+    );
     assert_eq!(reply.status, 429);
     assert_eq!(reply.retry_after.as_deref(), Some("2"));
-    assert!(reply.message().contains("rate limit exceeded for 127.0.0.1"), "{}", reply.message());
+    assert!(
+        reply
+            .message()
+            .contains("rate limit exceeded for 127.0.0.1"),
+        "{}",
+        reply.message()
+    );
     // Probes are never limited.
     assert_eq!(server.get("/healthz").0, 200);
     assert_eq!(server.get("/readyz").0, 200);
     let (_, metrics) = server.get("/metrics");
-    assert!(metrics.contains("signet_http_rate_limited_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("signet_http_rate_limited_total 1"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -54,10 +68,13 @@ fn shutdown_lets_an_in_flight_request_finish_and_stops_accepting() {
 
     let stopped = server.begin_shutdown();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!stopped.is_finished(), "shutdown waits for the request in flight");
+    assert!(
+        !stopped.is_finished(),
+        "shutdown waits for the request in flight"
+    );
     // New connections are no longer accepted.
-    let refused = TcpStream::connect_timeout(&addr, Duration::from_millis(500))
-        .and_then(|mut c| {
+    let refused =
+        TcpStream::connect_timeout(&addr, Duration::from_millis(500)).and_then(|mut c| {
             c.set_read_timeout(Some(Duration::from_millis(500)))?;
             c.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")?;
             let mut buf = [0u8; 64];
@@ -85,14 +102,34 @@ fn tls_with_http2() {
     let Some(out) = openssl(
         dir.path(),
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-days", "2", "-subj", "/CN=signet test server", "-addext",
-            "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout", "key.pem", "-out", "cert.pem",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=signet test server",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
         ],
     ) else {
         return;
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tls = TlsFiles {
         cert: dir.path().join("cert.pem"),
         key: dir.path().join("key.pem"),
@@ -113,7 +150,16 @@ fn tls_with_http2() {
     assert_eq!(version, reqwest::Version::HTTP_11);
     // ALPN offers h2: curl speaks HTTP/2 to the server.
     match std::process::Command::new("curl")
-        .args(["-s", "--http2", "--cacert", "cert.pem", "-o", "/dev/null", "-w", "%{http_version}"])
+        .args([
+            "-s",
+            "--http2",
+            "--cacert",
+            "cert.pem",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+        ])
         .arg(format!("{}/healthz", server.url))
         .current_dir(dir.path())
         .output()
@@ -123,7 +169,8 @@ fn tls_with_http2() {
     }
     // Plain HTTP on the TLS port is not served.
     let plain = server.url.replacen("https://", "http://", 1);
-    let failed = server.block_on(async move { reqwest::get(format!("{plain}/healthz")).await.is_err() });
+    let failed =
+        server.block_on(async move { reqwest::get(format!("{plain}/healthz")).await.is_err() });
     assert!(failed);
 }
 

@@ -28,6 +28,7 @@ mod formats;
 mod interop;
 mod keys;
 mod local_input;
+mod server;
 mod sign_verify;
 mod sigstore_peers;
 mod vault;

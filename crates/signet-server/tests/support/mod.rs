@@ -104,7 +104,13 @@ impl TestServer {
         })
     }
 
-    pub fn post(&self, path: &str, content_type: &str, body: Vec<u8>, bearer: Option<&str>) -> Reply {
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        bearer: Option<&str>,
+    ) -> Reply {
         let url = format!("{}{path}", self.url);
         let content_type = content_type.to_owned();
         let bearer = bearer.map(str::to_owned);
@@ -159,13 +165,15 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn message(&self) -> String {
-        self.json()["message"].as_str().unwrap_or_default().to_owned()
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     #[track_caller]
