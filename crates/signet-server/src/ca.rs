@@ -506,4 +506,19 @@ mod tests {
             ));
         }
     }
+
+    proptest::proptest! {
+        /// Every parser of request fields refuses garbage without panicking.
+        #[test]
+        fn request_parsers_never_panic(text in "\\PC{0,300}", bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = parse_public_key(&text);
+            let _ = parse_csr(&text);
+            let _ = decode_b64(&text);
+            let _ = parse_json::<V2Request>(&bytes);
+            let _ = parse_json::<V1Request>(&bytes);
+            let encoded = B64.encode(&bytes);
+            let _ = parse_public_key(&encoded);
+            let _ = parse_csr(&encoded);
+        }
+    }
 }

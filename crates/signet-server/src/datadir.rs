@@ -178,9 +178,9 @@ impl DataDir {
         if !path.exists() {
             return Err(ServerError::NotInitialised(self.root.clone()));
         }
-        let bytes = limits::read_file(&path, CONFIG_LIMIT).map_err(|e| ServerError::Key {
+        let bytes = limits::read_file(&path, CONFIG_LIMIT).map_err(|e| ServerError::Config {
             path: path.clone(),
-            reason: e.to_string(),
+            source: crate::error::ConfigError::Invalid(e.to_string()),
         })?;
         let text = String::from_utf8(bytes).map_err(|_| ServerError::Config {
             path: path.clone(),

@@ -312,4 +312,28 @@ mod tests {
         assert_eq!(render("{a", &l), None);
         assert_eq!(render("plain", &l).as_deref(), Some("plain"));
     }
+
+    proptest::proptest! {
+        /// Any claim values, for any issuer type: a principal or an error.
+        #[test]
+        fn any_claims_make_a_principal_or_an_error(
+            values in proptest::collection::vec("\\PC{0,40}", 8),
+            numbers in proptest::collection::vec(proptest::prelude::any::<i64>(), 2),
+        ) {
+            let names = ["sub", "email", "workflow_ref", "job_workflow_ref", "repository", "ref_type", "ci_config_ref_uri", "run_number"];
+            let mut claims = Map::new();
+            for (name, value) in names.iter().zip(&values) {
+                claims.insert((*name).to_owned(), json!(value));
+            }
+            claims.insert("run_id".into(), json!(numbers[0]));
+            claims.insert("project_id".into(), json!(numbers[1]));
+            for t in IssuerType::ALL {
+                let token = token("https://i.test/api/actions", t, Value::Object(claims.clone()));
+                if let Ok(p) = principal(&token) {
+                    proptest::prop_assert!(!p.identity.value().is_empty());
+                    proptest::prop_assert!(!p.challenge.is_empty());
+                }
+            }
+        }
+    }
 }
