@@ -106,15 +106,18 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::By
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(ApiError::too_large(limit))
-            } else {
-                Err(ApiError::bad_request(format!(
-                    "cannot read the request body: {e}"
-                )))
+            // The server-wide cap wraps every body too; its error may arrive
+            // nested inside the body's own error type.
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+            while let Some(err) = source {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    return Err(ApiError::too_large(limit));
+                }
+                source = err.source();
             }
+            Err(ApiError::bad_request(format!(
+                "cannot read the request body: {e}"
+            )))
         }
     }
 }
