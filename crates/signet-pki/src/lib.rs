@@ -11,6 +11,8 @@
 //!   rebuilding the precertificate, and a CT log signer.
 //! - [`timestamp`] and [`tsa`]: RFC 3161 timestamps, verified and issued.
 //! - [`csr`]: PKCS#10 signing requests (the key and its proof of possession).
+//! - [`key_certificate`]: a certificate given with a signing key, checked
+//!   against the key and its chain before signet attaches it to signatures.
 //! - [`issue`] and [`ca`]: Fulcio leaves (precertificate → SCT → final
 //!   certificate), roots, intermediates and TSA chains.
 //!
@@ -61,6 +63,7 @@ pub mod chain;
 pub mod csr;
 pub mod error;
 pub mod issue;
+pub mod key_certificate;
 pub mod limits;
 pub mod oid;
 pub mod profile;

@@ -121,7 +121,10 @@ fn main() {
     println!("| operation | clients | requests | per second | p50 | p99 |");
     println!("|---|---|---|---|---|---|");
     for (kind, name) in [
-        (Kind::Certificate, "certificate (v2 signingCert, fresh key + proof)"),
+        (
+            Kind::Certificate,
+            "certificate (v2 signingCert, fresh key + proof)",
+        ),
         (Kind::Timestamp, "timestamp (JSON request)"),
     ] {
         // Warm the connection pools and the issuer's key cache.

@@ -21,8 +21,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod detached;
 mod error;
 mod image;
+pub mod local;
 pub mod online;
 mod verifier;
 

@@ -19,24 +19,17 @@ use std::time::{Duration, Instant};
 
 use signet_testing::{Claims, IssuerOptions, OidcIssuer, Workflow};
 
-use crate::harness::Run;
+use crate::harness::{Local, Peers, Run, tests};
+
+tests![
+    init_refuses_plain_http_issuers_and_existing_directories,
+    cosign_gets_a_keyless_certificate_and_its_sct_check_passes,
+    sigstore_python_gets_a_certificate_from_v2_and_a_timestamp,
+    openssl_timestamps_verify_with_openssl,
+];
 
 const PASSWORD: &str = "server e2e password";
 const EMAIL: &str = "release@example.test";
-
-/// The peers directory, or `None` (test skipped) without it.
-fn peers() -> Option<PathBuf> {
-    match std::env::var_os("SIGNET_PEERS") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            if std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1") {
-                panic!("SIGNET_PEERS is not set: run scripts/test.sh");
-            }
-            eprintln!("skipped: SIGNET_PEERS is not set (run scripts/test.sh)");
-            None
-        }
-    }
-}
 
 fn signet(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
@@ -197,8 +190,7 @@ fn peer(program: &Path, dir: &Path, home: &Path) -> Command {
     c
 }
 
-#[test]
-fn init_refuses_plain_http_issuers_and_existing_directories() {
+fn init_refuses_plain_http_issuers_and_existing_directories(_: &Local) {
     let temp = tempfile::tempdir().unwrap();
     let d = temp.path();
     run(signet(
@@ -303,9 +295,8 @@ fn init_refuses_plain_http_issuers_and_existing_directories() {
     run(c).fails_with(1, "keys/");
 }
 
-#[test]
-fn cosign_gets_a_keyless_certificate_and_its_sct_check_passes() {
-    let Some(peers) = peers() else { return };
+fn cosign_gets_a_keyless_certificate_and_its_sct_check_passes(p: &Peers) {
+    let peers = &p.peers;
     let issuer = OidcIssuer::start().unwrap();
     let server = ServerProcess::start(&[issuer.issuer_url().to_owned()]);
     let work = tempfile::tempdir().unwrap();
@@ -489,9 +480,8 @@ with ctx.signer(IdentityToken(token)) as signer:
         print("TSA", tsa.url, response.tst_info.gen_time.isoformat())
 "#;
 
-#[test]
-fn sigstore_python_gets_a_certificate_from_v2_and_a_timestamp() {
-    let Some(peers) = peers() else { return };
+fn sigstore_python_gets_a_certificate_from_v2_and_a_timestamp(p: &Peers) {
+    let peers = &p.peers;
     let issuer = OidcIssuer::start_with(IssuerOptions::actions_instance()).unwrap();
     let server = ServerProcess::start(&[format!("{}=gitea-actions", issuer.issuer_url())]);
     let work = tempfile::tempdir().unwrap();
@@ -527,9 +517,7 @@ fn sigstore_python_gets_a_certificate_from_v2_and_a_timestamp() {
     );
 }
 
-#[test]
-fn openssl_timestamps_verify_with_openssl() {
-    let Some(_) = peers() else { return };
+fn openssl_timestamps_verify_with_openssl(_: &Local) {
     let server = ServerProcess::start(&[]);
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
