@@ -143,7 +143,8 @@ fn pretty(compact: &str) -> String {
 
 /// The C2SP signed-note key ID of an Ed25519 key named `origin`:
 /// SHA-256(origin ‖ "\n" ‖ 0x01 ‖ public key). Rekor v2 logs are identified
-/// by it in a trusted root (the whole hash; notes carry its first 4 bytes).
+/// by the whole hash in a trusted root; notes carry its first 4 bytes
+/// (`signet_tlog::note_keys::named_key_id`, which keeps only those).
 pub fn checkpoint_key_id(origin: &str, key: &PublicKey) -> Option<[u8; 32]> {
     let PublicKey::Ed25519(k) = key else {
         return None;
@@ -321,6 +322,28 @@ mod tests {
         assert_eq!(
             B64.encode(id),
             "zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A="
+        );
+    }
+
+    /// The trusted root names the log by the whole hash; checkpoints carry
+    /// its first four bytes, as `signet-tlog` computes them.
+    #[test]
+    fn checkpoint_key_id_agrees_with_the_note_key_id() {
+        use signet_tlog::note::{KeyName, NoteVerifier as _};
+        use signet_tlog::note_keys::NoteVerifierKey;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+        let full = checkpoint_key_id(
+            "sigstore.example.test",
+            &PublicKey::Ed25519(key.verifying_key()),
+        )
+        .unwrap();
+        let note = NoteVerifierKey::ed25519(
+            KeyName::new("sigstore.example.test").unwrap(),
+            key.verifying_key(),
+        );
+        assert_eq!(
+            note.key_id().0,
+            u32::from_be_bytes([full[0], full[1], full[2], full[3]])
         );
     }
 }
