@@ -1,7 +1,8 @@
 //! `signet server` as a process on 127.0.0.1, driven by real clients:
 //! cosign 2.5 gets a keyless certificate from the CA (its Fulcio v1 call)
 //! and checks the embedded SCT against the served CT key, in both of
-//! cosign's trust forms (`--trusted-root` and the `SIGSTORE_*` variables);
+//! cosign's trust forms (`--trusted-root` and the `SIGSTORE_*` variables),
+//! and sigstore-go 0.7 verifies the same bundle with the served trusted root;
 //! sigstore-python's Fulcio client (v2, a CSR) obtains a certificate and
 //! checks its SCT against the served client trust config, and its TSA client
 //! gets a timestamp; `openssl ts` queries the TSA and verifies the reply.
@@ -381,6 +382,32 @@ fn cosign_gets_a_keyless_certificate_and_its_sct_check_passes(p: &Peers) {
         "{}",
         wrong.stderr
     );
+    // sigstore-go 0.7 reads the same trusted root: chain, SCT and the TSA's
+    // timestamp verify (no log entry is required while the log is not there).
+    let go = |identity: &str| {
+        let mut c = peer(&peers.join("bin/sigstore-go-verification"), d, &home);
+        c.args([
+            "-trustedrootJSONpath",
+            "trusted_root.json",
+            "-requireTlog=false",
+            "-expectedSAN",
+            identity,
+            "-expectedIssuer",
+            issuer.issuer_url(),
+            "-artifact",
+            "blob",
+            "b.sigstore.json",
+        ]);
+        run(c)
+    };
+    let ok = go(EMAIL).ok();
+    assert!(
+        (ok.stdout.clone() + &ok.stderr).contains("Verification successful"),
+        "{}{}",
+        ok.stdout,
+        ok.stderr
+    );
+    assert_ne!(go("other@example.test").code, 0);
     // cosign's environment form (the files in the data directory), with the
     // certificate and signature as separate files.
     let mut c = peer(&peers.join("bin/cosign"), d, &home);
