@@ -190,7 +190,15 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HTTP1_BUFFER);
-    builder.http2().timer(TokioTimer::new());
+    // Idle HTTP/1 connections are closed by the header-read timeout (it runs
+    // while waiting for the next request); HTTP/2 peers that stop answering
+    // pings are dropped.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .max_concurrent_streams(128);
     let builder = Arc::new(builder);
 
     loop {
