@@ -76,7 +76,10 @@ pub fn check(command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::ImportKeyPair(_) | Command::Completion(_) | Command::Version => Ok(()),
+        Command::ImportKeyPair(_)
+        | Command::Completion(_)
+        | Command::Server(_)
+        | Command::Version => Ok(()),
     }
 }
 

@@ -36,6 +36,7 @@ mod interop;
 mod keyless_sign;
 mod keys;
 mod local_input;
+mod server;
 mod sign_verify;
 mod sigstore_peers;
 mod tls;
@@ -55,6 +56,7 @@ fn main() {
         keys::tests,
         keyless_sign::tests,
         local_input::tests,
+        server::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         tls::tests,
