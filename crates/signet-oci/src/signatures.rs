@@ -568,8 +568,8 @@ impl SignatureStore {
     /// few times our own read-to-write time while no other writer has been
     /// seen; once one has, long enough for a writer descheduled under load.
     /// Every write that lands starts the stable period again. The first
-    /// re-check comes soon, so that a lost write is merged again quickly;
-    /// the pauses then double. The re-checks are bounded; if they run out
+    /// re-check comes soon, and so does the one after a write landed, so that
+    /// a lost write is merged again quickly; the pauses then double. The re-checks are bounded; if they run out
     /// with our layer still present, the write counts as kept.
     async fn watch(
         &self,
@@ -591,10 +591,12 @@ impl SignatureStore {
                 return Ok(Watch::Lost);
             };
             if now.digest != last {
-                // Another writer landed; slower ones may still follow.
+                // Another writer landed; slower ones may still follow, and
+                // one of them may drop our layer: look again soon.
                 contention.seen = true;
                 last = now.digest.clone();
                 stable_since = Instant::now();
+                pause = contention.first_check();
             }
             if !now.manifest.layers.contains(layer) {
                 return Ok(Watch::Lost);
