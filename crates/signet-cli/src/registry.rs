@@ -1,6 +1,6 @@
 //! From command-line registry flags to a registry client and signature store.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use signet_core::signature_manifest::MediaTypes;
 use signet_oci::signatures::SignatureStore;
 use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef, TlsOptions};
@@ -8,26 +8,33 @@ use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef, TlsOp
 use crate::args::RegistryArgs;
 
 pub fn signature_store(args: &RegistryArgs) -> anyhow::Result<SignatureStore> {
+    // As go-containerregistry reads cosign's flags: a token wins; a user
+    // name or password alone is basic auth with the other one empty.
     let credentials = match (
+        &args.registry_token,
         &args.registry_username,
         &args.registry_password,
-        &args.registry_token,
     ) {
-        (Some(username), Some(password), _) => Some(Credential::Basic {
-            username: username.clone(),
-            password: password.clone(),
+        (Some(token), _, _) => Some(Credential::Bearer(token.clone())),
+        (None, None, None) => None,
+        (None, username, password) => Some(Credential::Basic {
+            username: username.clone().unwrap_or_default(),
+            password: password.clone().unwrap_or_default(),
         }),
-        (_, _, Some(token)) => Some(Credential::Bearer(token.clone())),
-        _ => None,
     };
     let mut tls = TlsOptions::default();
     if let Some(cacert) = &args.registry_cacert {
         tls = tls.trust_only_file(cacert).context("--registry-cacert")?;
     }
-    if let (Some(cert), Some(key)) = (&args.registry_client_cert, &args.registry_client_key) {
-        tls = tls
-            .client_identity_files(cert, key)
-            .context("--registry-client-cert/--registry-client-key")?;
+    match (&args.registry_client_cert, &args.registry_client_key) {
+        (Some(cert), Some(key)) => {
+            tls = tls
+                .client_identity_files(cert, key)
+                .context("--registry-client-cert/--registry-client-key")?;
+        }
+        (Some(_), None) => bail!("--registry-client-cert needs --registry-client-key"),
+        (None, Some(_)) => bail!("--registry-client-key needs --registry-client-cert"),
+        (None, None) => {}
     }
     if let Some(name) = &args.registry_server_name {
         tls = tls.server_name(name).context("--registry-server-name")?;

@@ -12,10 +12,17 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::bundle::{Bundle, MessageSignature, VerificationMaterial};
+use base64::Engine as _;
+
+use crate::bundle::{
+    BUNDLE_V01_MEDIA_TYPE, Bundle, BundleContent, MessageSignature, RekorBundle,
+    VerificationMaterial, parse_rfc3161_annotation,
+};
 use crate::digest::Digest;
+use crate::dsse::Envelope;
 use crate::error::FormatError;
 use crate::gojson;
+use crate::hash::HashOutput;
 use crate::json_edit;
 use crate::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_LAYERS};
 
@@ -31,6 +38,8 @@ pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 pub const REKOR_BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 /// Layer annotation holding an RFC 3161 timestamp.
 pub const RFC3161_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
+/// Media type of an attestation layer (`.att`): a DSSE envelope.
+pub const DSSE_ENVELOPE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
 
 /// OCI image manifest media type.
 pub const OCI_MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -97,10 +106,14 @@ impl Layer {
         self.media_type == SIMPLE_SIGNING_MEDIA_TYPE
     }
 
-    /// Converts this layer and its payload into the bundle model, so that
-    /// legacy signatures take the same verification path as bundles.
+    /// Converts a simple-signing layer into the bundle model, so that legacy
+    /// signatures take the same verification path as bundles: the signature
+    /// annotation becomes a message signature over the payload (the layer's
+    /// digest), `certificate`/`chain` become the verification material,
+    /// `bundle` (the Rekor SET) a transparency-log entry with an inclusion
+    /// promise, and `rfc3161timestamp` a timestamp. The result is a v0.1
+    /// bundle: its log evidence is a promise without a proof.
     pub fn to_bundle(&self) -> Result<Bundle, FormatError> {
-        use base64::Engine as _;
         const WHAT: &str = "signature layer";
         let sig_b64 = self.annotations.get(SIGNATURE_ANNOTATION).ok_or_else(|| {
             FormatError::malformed(WHAT, format!("no {SIGNATURE_ANNOTATION} annotation"))
@@ -110,24 +123,77 @@ impl Layer {
             .map_err(|e| {
                 FormatError::malformed(WHAT, format!("signature annotation is not base64: {e}"))
             })?;
-        let verification_material = match self.annotations.get(CERTIFICATE_ANNOTATION) {
-            Some(pem) if !pem.is_empty() => VerificationMaterial::CertificatePem {
-                leaf: pem.clone(),
-                chain: self.annotations.get(CHAIN_ANNOTATION).cloned(),
-            },
-            _ => VerificationMaterial::PublicKey { hint: None },
+        if signature.is_empty() {
+            return Err(FormatError::malformed(
+                WHAT,
+                "signature annotation is empty",
+            ));
+        }
+        self.bundle_with_content(BundleContent::MessageSignature(MessageSignature {
+            message_digest: HashOutput::from_sha256(&self.digest),
+            signature,
+        }))
+    }
+
+    /// Converts an attestation layer (`.att`, a DSSE envelope as the layer
+    /// blob) into the bundle model; `envelope` is the layer's blob, already
+    /// checked against its digest.
+    pub fn to_attestation_bundle(&self, envelope: &[u8]) -> Result<Bundle, FormatError> {
+        self.bundle_with_content(BundleContent::DsseEnvelope(Envelope::parse(envelope)?))
+    }
+
+    fn bundle_with_content(&self, content: BundleContent) -> Result<Bundle, FormatError> {
+        const WHAT: &str = "signature layer";
+        let nonempty = |key: &str| self.annotations.get(key).filter(|v| !v.trim().is_empty());
+        let verification_material = match nonempty(CERTIFICATE_ANNOTATION) {
+            Some(pem) => {
+                let mut chain = certificates_from_pem(pem).map_err(|e| {
+                    FormatError::malformed(WHAT, format!("certificate annotation: {e}"))
+                })?;
+                chain.truncate(1);
+                if let Some(rest) = nonempty(CHAIN_ANNOTATION) {
+                    chain.extend(certificates_from_pem(rest).map_err(|e| {
+                        FormatError::malformed(WHAT, format!("chain annotation: {e}"))
+                    })?);
+                }
+                VerificationMaterial::CertificateDer { chain }
+            }
+            None => VerificationMaterial::PublicKey { hint: None },
+        };
+        let tlog_entries = match nonempty(REKOR_BUNDLE_ANNOTATION) {
+            Some(text) => vec![RekorBundle::parse(text)?.to_tlog_entry()?],
+            None => Vec::new(),
+        };
+        let rfc3161_timestamps = match nonempty(RFC3161_ANNOTATION) {
+            Some(text) => vec![parse_rfc3161_annotation(text)?],
+            None => Vec::new(),
         };
         Ok(Bundle {
-            media_type: crate::bundle::BUNDLE_V03_MEDIA_TYPE.to_owned(),
+            media_type: BUNDLE_V01_MEDIA_TYPE.to_owned(),
             verification_material,
-            tlog_entries: Vec::new(),
-            legacy_rekor_bundle: self.annotations.get(REKOR_BUNDLE_ANNOTATION).cloned(),
-            message_signature: MessageSignature {
-                digest: self.digest.clone(),
-                signature,
-            },
+            tlog_entries,
+            rfc3161_timestamps,
+            content,
         })
     }
+}
+
+/// The DER certificates of a PEM text (a certificate or a chain).
+fn certificates_from_pem(pem: &str) -> Result<Vec<Vec<u8>>, FormatError> {
+    let blocks = crate::pem::decode_all(pem.as_bytes())?;
+    blocks
+        .into_iter()
+        .map(|(label, der)| {
+            if label == "CERTIFICATE" {
+                Ok(der)
+            } else {
+                Err(FormatError::malformed(
+                    "PEM",
+                    format!("expected CERTIFICATE blocks, found {label:?}"),
+                ))
+            }
+        })
+        .collect()
 }
 
 /// A signature manifest: its layers, in order.
@@ -436,14 +502,9 @@ mod tests {
     fn layer_converts_to_bundle() {
         let layer = Layer::simple_signing(b"payload", "MEUCIQ==".into());
         let bundle = layer.to_bundle().unwrap();
-        assert_eq!(
-            bundle.message_signature.digest,
-            Digest::sha256_of(b"payload")
-        );
-        assert_eq!(
-            bundle.message_signature.signature,
-            vec![0x30, 0x45, 0x02, 0x21]
-        );
+        let ms = bundle.message_signature().unwrap();
+        assert_eq!(ms.sha256(), Some(Digest::sha256_of(b"payload")));
+        assert_eq!(ms.signature, vec![0x30, 0x45, 0x02, 0x21]);
         let mut bad = layer.clone();
         bad.annotations
             .insert(SIGNATURE_ANNOTATION.into(), "!!".into());

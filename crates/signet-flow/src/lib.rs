@@ -10,8 +10,14 @@
 //! - [`sign`]: resolve → payload → sign → append to the `.sig` manifest.
 //! - [`verify`]: resolve → fetch the signature layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
+//! - [`detached`]: resolve → check one signature given on the command line
+//!   (`verify --signature`).
+//! - [`local`]: an image saved to disk by `cosign save` (`verify
+//!   --local-image`) → the same conversion and verifier, no registry.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod detached;
+pub mod local;
 pub mod sign;
 pub mod verify;

@@ -19,6 +19,7 @@
 //!   works on (with `--recursive`, an index and its children).
 //! - [`signatures`]: cosign's legacy `sha256-<hex>.sig` layout: reading
 //!   signature layers and appending to them without losing concurrent writes.
+//! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are
@@ -29,6 +30,7 @@
 pub mod auth;
 pub mod client;
 mod error;
+pub mod layout;
 pub mod manifest;
 mod options;
 pub mod reference;

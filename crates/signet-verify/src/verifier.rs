@@ -89,12 +89,26 @@ impl Verifier {
     /// [`check_signature`](Self::check_signature) over an artifact that may
     /// have been streamed rather than held whole.
     fn check_artifact(&self, signed: &Artifact, bundle: &Bundle) -> Result<&TrustedKey, String> {
+        let Some(message_signature) = bundle.message_signature() else {
+            return Err(
+                "the bundle carries a DSSE envelope; key-based verification of attestations is not available yet"
+                    .to_owned(),
+            );
+        };
         let actual = signed.digest();
-        if &bundle.message_signature.digest != actual {
-            return Err(format!(
-                "the signature covers digest {}, but the signed content has digest {actual}",
-                bundle.message_signature.digest
-            ));
+        match message_signature.sha256() {
+            Some(claimed) if &claimed != actual => {
+                return Err(format!(
+                    "the signature covers digest {claimed}, but the signed content has digest {actual}"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "the bundle's message digest is {}, signet checks SHA2_256 digests only",
+                    message_signature.message_digest.algorithm()
+                ));
+            }
         }
         let hint = match &bundle.verification_material {
             VerificationMaterial::PublicKey { hint } => hint.as_deref(),
@@ -108,7 +122,7 @@ impl Verifier {
         for key in hinted.into_iter().chain(others) {
             match key
                 .key
-                .verify_artifact(signed, &bundle.message_signature.signature)
+                .verify_artifact(signed, &message_signature.signature)
             {
                 Ok(()) => return Ok(key),
                 Err(e) => last_error = Some(e),

@@ -6,7 +6,13 @@
 
 use std::path::Path;
 
-use crate::harness::{Env, require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, signet_key_pair, tests, unique_repo};
+
+tests![
+    loopback_registry_speaks_plain_http_without_a_flag,
+    registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_flag,
+    mutual_tls_with_a_client_certificate_and_a_server_name
+];
 
 const NO_TLOG: &str = "--tlog-upload=false";
 
@@ -24,9 +30,7 @@ fn cert_dir(env: &Env, dir: &Path) -> String {
     certs.display().to_string()
 }
 
-#[test]
-fn loopback_registry_speaks_plain_http_without_a_flag() {
-    let env = require_env!();
+fn loopback_registry_speaks_plain_http_without_a_flag(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -45,9 +49,7 @@ fn loopback_registry_speaks_plain_http_without_a_flag() {
     .ok();
 }
 
-#[test]
-fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_flag() {
-    let env = require_env!();
+fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_flag(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -111,9 +113,7 @@ fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_f
     .fails_with(1, "no PEM certificate found");
 }
 
-#[test]
-fn mutual_tls_with_a_client_certificate_and_a_server_name() {
-    let env = require_env!();
+fn mutual_tls_with_a_client_certificate_and_a_server_name(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");

@@ -128,6 +128,17 @@ impl PublicKey {
         B64.encode(Sha256::digest(self.to_spki_der()))
     }
 
+    /// The modulus size in bits, for RSA keys.
+    pub fn rsa_modulus_bits(&self) -> Option<usize> {
+        match self {
+            Self::Rsa(k) => {
+                use rsa::traits::PublicKeyParts as _;
+                Some(k.size() * 8)
+            }
+            _ => None,
+        }
+    }
+
     /// A short name for messages.
     pub fn kind(&self) -> &'static str {
         match self {
