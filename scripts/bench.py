@@ -30,6 +30,7 @@ REPS_VERIFY_BATCH = int(os.environ.get("BENCH_VERIFY_BATCH_REPS", "7"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 work = tempfile.mkdtemp(dir=RUN)
+LOAD_AT_START = os.getloadavg()[0]
 home = os.path.join(work, "home")
 os.makedirs(os.path.join(home, "tuf"))
 ENV = dict(os.environ, HOME=home, TUF_ROOT=os.path.join(home, "tuf"), COSIGN_PASSWORD="bench")
@@ -48,6 +49,23 @@ def timed(cmd):
     t = time.perf_counter()
     run(cmd)
     return time.perf_counter() - t
+
+
+REGISTRY_PID = open(os.path.join(RUN, "registry.pid")).read().strip()
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def registry_cpu():
+    """CPU seconds the registry process has used so far (user + system)."""
+    fields = open(f"/proc/{REGISTRY_PID}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def timed_with_registry_cpu(cmd, cpu_list):
+    before = registry_cpu()
+    t = timed(cmd)
+    cpu_list.append(registry_cpu() - before)
+    return t
 
 
 def timed_many(cmds):
@@ -112,17 +130,19 @@ record(f"sign {BATCH} images, one invocation", s_t, c_t)
 c_loop = [timed_many([C_SIGN + [next(take)] for _ in range(BATCH)])]
 record(f"sign {BATCH} images, cosign as a loop", s_t, c_loop, "signet: one invocation; cosign: one process per image")
 batch_verify = [next(take) for _ in range(max(VERIFY_BATCHES))]
+registry_work = []
 run(S_SIGN + batch_verify)
 
 # 4. Verify 50 and 100 signed images: each tool given all references in one
 #    invocation, and cosign also as a loop of one process per image.
 for size in VERIFY_BATCHES:
     refs = batch_verify[:size]
-    s_t, c_t, c_loop_v = [], [], []
+    s_t, c_t, c_loop_v, s_cpu, c_cpu = [], [], [], [], []
     for _ in range(REPS_VERIFY_BATCH):
-        s_t.append(timed(S_VERIFY + refs))
-        c_t.append(timed(C_VERIFY + refs))
+        s_t.append(timed_with_registry_cpu(S_VERIFY + refs, s_cpu))
+        c_t.append(timed_with_registry_cpu(C_VERIFY + refs, c_cpu))
     record(f"verify {size} images, one invocation", s_t, c_t)
+    registry_work.append((size, statistics.median(s_cpu), statistics.median(c_cpu)))
     if size == max(VERIFY_BATCHES):
         for _ in range(REPS_BATCH):
             c_loop_v.append(timed_many([C_VERIFY + [r] for r in refs]))
@@ -170,13 +190,23 @@ versions = {
 }
 lines = [
     f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}); "
-    f"{versions['signet']} (release build) vs {versions['cosign']}, registry: Distribution 2.8 on 127.0.0.1.",
+    f"{versions['signet']} (release build) vs {versions['cosign']}, registry: Distribution 2.8 on 127.0.0.1; "
+    f"1-minute load average at the start {LOAD_AT_START:.1f}, at the end {os.getloadavg()[0]:.1f}.",
     "",
     "| operation | runs (signet/cosign) | signet median | cosign median | signet / cosign | cosign / signet |",
     "|---|---:|---:|---:|---:|---:|",
 ]
 for name, s, c, ratio, n, note in results:
     lines.append(f"| {name}{' (' + note + ')' if note else ''} | {n} | {s*1000:.0f} ms | {c*1000:.0f} ms | {s/c:.2f} | {ratio:.1f}x |")
+lines += [
+    "",
+    "Registry CPU time (user + system, from /proc) spent serving one batch verification, median:",
+    "",
+    "| images | for signet | for cosign | signet / cosign |",
+    "|---:|---:|---:|---:|",
+]
+for size, s_cpu, c_cpu in registry_work:
+    lines.append(f"| {size} | {s_cpu*1000:.0f} ms | {c_cpu*1000:.0f} ms | {s_cpu/c_cpu:.2f} |")
 lines += [
     "",
     "Concurrent signers: N processes with N different keys sign one fresh image at the same moment.",
