@@ -193,7 +193,7 @@ pub struct RegistryArgs {
     /// Private key (PEM) of --registry-client-cert.
     #[arg(long, value_name = "FILE")]
     pub registry_client_key: Option<PathBuf>,
-    /// Server name to verify the registry's TLS certificate against.
+    /// Name to check the registry's TLS certificate against, instead of the registry host.
     #[arg(long, value_name = "NAME")]
     pub registry_server_name: Option<String>,
     /// Use the Kubernetes keychain (not supported).

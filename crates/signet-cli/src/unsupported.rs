@@ -131,11 +131,6 @@ fn registry(a: &RegistryArgs) -> Result<(), Failure> {
             "there is no Kubernetes keychain; use docker/podman credentials or --registry-username/--registry-token",
         ));
     }
-    if a.registry_client_cert.is_some() != a.registry_client_key.is_some() {
-        return Err(Failure::other(anyhow!(
-            "--registry-client-cert and --registry-client-key go together"
-        )));
-    }
     Ok(())
 }
 

@@ -13,9 +13,10 @@
 //! - [`blob`]: sign a blob, log it, and make its v0.3 bundle.
 //! - [`verify`]: resolve → fetch the signature layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
-//! - [`detached`]: a signature given on the command line for an image
+//! - [`detached`]: resolve → check one signature given on the command line
 //!   (`verify --signature`).
-//! - [`local`]: an image saved to disk by `cosign save` (`verify --local-image`).
+//! - [`local`]: an image saved to disk by `cosign save` (`verify
+//!   --local-image`) → the same conversion and verifier, no registry.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -23,7 +23,7 @@ use thiserror::Error;
 use crate::client::RegistryClient;
 use crate::error::RegistryError;
 use crate::reference::RepositoryRef;
-use crate::signatures::{Contention, MAX_APPEND_ATTEMPTS, MAX_CHECKS, jitter};
+use crate::signatures::{Contention, MAX_APPEND_ATTEMPTS, MAX_CHECKS, jitter, local_load_factor};
 
 /// Attaching or listing referrers failed.
 #[derive(Debug, Error)]
@@ -179,7 +179,7 @@ impl ReferrerStore {
             error,
         };
         let mut merged_again = 0;
-        let mut contention = Contention::default();
+        let mut contention = Contention::new(local_load_factor());
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(jitter(attempt)).await;

@@ -20,7 +20,8 @@ use futures_util::stream::{self, BoxStream};
 use signet_core::Digest;
 use signet_core::FormatError;
 use signet_core::limits::{
-    MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE, MAX_SIGNATURE_LAYERS,
+    self, InputLimit, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE,
+    MAX_SIGNATURE_LAYERS,
 };
 use signet_core::signature_manifest::{Layer, MediaTypes, SignatureManifest};
 use thiserror::Error;
@@ -42,8 +43,10 @@ const CONTENDED_SETTLE: Duration = Duration::from_millis(600);
 const MAX_SETTLE: Duration = Duration::from_secs(4);
 /// How much longer than our own read-to-write time another writer may take.
 const SETTLE_FACTOR: u32 = 4;
+/// The most the machine's load stretches the settle time.
+const MAX_LOAD_FACTOR: u32 = 20;
 /// Re-reads of the tag after one write.
-pub(crate) const MAX_CHECKS: u32 = 20;
+pub(crate) const MAX_CHECKS: u32 = 40;
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -159,22 +162,23 @@ impl SignatureLayers {
         layers: Vec<Layer>,
         known: &[Vec<u8>],
     ) -> Self {
+        // (index in the manifest, index of the first identical layer)
         let mut first_index: HashMap<&Layer, usize> = HashMap::new();
-        let mut duplicates = Vec::new();
+        let mut signatures = Vec::new();
         for (index, layer) in layers.iter().enumerate() {
             if !layer.is_signature() {
                 continue;
             }
-            duplicates.push((index, *first_index.entry(layer).or_insert(index)));
+            signatures.push((index, *first_index.entry(layer).or_insert(index)));
         }
-        let mut pending = VecDeque::with_capacity(duplicates.len());
+        let mut pending = VecDeque::with_capacity(signatures.len());
         let mut last_use = HashMap::new();
         let mut to_fetch: Vec<(Digest, u64)> = Vec::new();
         let mut scheduled: HashSet<Digest> = HashSet::new();
         let mut payloads: HashMap<Digest, PayloadResult> = HashMap::new();
         let known: HashMap<Digest, &Vec<u8>> =
             known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
-        for (position, (index, first)) in duplicates.into_iter().enumerate() {
+        for (position, (index, first)) in signatures.into_iter().enumerate() {
             let Some(layer) = layers.get(index) else {
                 continue;
             };
@@ -449,7 +453,7 @@ impl SignatureStore {
         let tag = digest.signature_tag();
         let location = Self::location(&repo, digest);
         let mut merged_again = 0;
-        let mut contention = Contention::default();
+        let mut contention = Contention::new(local_load_factor());
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             let current = if attempt == 0 {
                 // The payload upload overlaps the first read. If the existing
@@ -459,13 +463,25 @@ impl SignatureStore {
                     self.read_manifest(image_repo, digest),
                     self.client.push_blob(&repo, payload)
                 );
-                let current = current?;
+                let current = match current {
+                    Err(e) if !is_collision(&e) => return Err(e),
+                    other => other,
+                };
                 pushed?;
                 current
             } else {
                 // Writers that collided should not collide again in lockstep.
                 tokio::time::sleep(jitter(attempt)).await;
-                self.read_manifest(image_repo, digest).await?
+                self.read_manifest(image_repo, digest).await
+            };
+            let current = match current {
+                Ok(current) => current,
+                // A read that collided with a write: read again.
+                Err(e) if is_collision(&e) && attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             let existing = current
                 .as_ref()
@@ -515,12 +531,18 @@ impl SignatureStore {
             // the whole merge-and-upload; if the tag moved meanwhile, merge
             // from the new state.
             let read_at = Instant::now();
-            let before_write = self
-                .client
-                .head_manifest(&repo, &tag)
-                .await?
-                .map(|d| d.digest);
+            let before_write = match self.client.head_manifest(&repo, &tag).await {
+                Ok(found) => found.map(|d| d.digest),
+                Err(RegistryError::Http {
+                    status: 500..=599, ..
+                }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if before_write != current.as_ref().map(|c| c.digest.clone()) {
+                tracing::debug!(%location, attempt, "signature manifest changed before our write; merging again");
                 merged_again += 1;
                 contention.seen = true;
                 continue;
@@ -536,24 +558,30 @@ impl SignatureStore {
                 Err(RegistryError::Http {
                     status: 500..=599, ..
                 }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    tracing::debug!(%location, attempt, "write collided with another; merging again");
                     merged_again += 1;
                     contention.seen = true;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
+            tracing::debug!(%location, attempt, manifest = %written, took = ?read_at.elapsed(), "signature manifest written");
             contention.slowest_write = contention.slowest_write.max(read_at.elapsed());
             match self
                 .watch(image_repo, digest, &layer, written, &mut contention)
                 .await?
             {
                 Watch::Kept(manifest) => {
+                    tracing::debug!(%location, %manifest, merged_again, "signature kept");
                     return Ok(AppendOutcome::Appended {
                         manifest,
                         merged_again,
                     });
                 }
-                Watch::Lost => merged_again += 1,
+                Watch::Lost => {
+                    tracing::debug!(%location, attempt, "a concurrent writer replaced our write; merging again");
+                    merged_again += 1;
+                }
             }
         }
         Err(SignatureStoreError::Contended(location))
@@ -567,8 +595,8 @@ impl SignatureStore {
     /// few times our own read-to-write time while no other writer has been
     /// seen; once one has, long enough for a writer descheduled under load.
     /// Every write that lands starts the stable period again. The first
-    /// re-check comes soon, so that a lost write is merged again quickly;
-    /// the pauses then double. The re-checks are bounded; if they run out
+    /// re-check comes soon, and so does the one after a write landed, so that
+    /// a lost write is merged again quickly; the pauses then double. The re-checks are bounded; if they run out
     /// with our layer still present, the write counts as kept.
     async fn watch(
         &self,
@@ -581,19 +609,40 @@ impl SignatureStore {
         let mut last = written;
         let mut stable_since = Instant::now();
         let mut pause = contention.first_check();
-        for _ in 0..MAX_CHECKS {
+        for check in 0..MAX_CHECKS {
             let remaining = contention.settle().saturating_sub(stable_since.elapsed());
             tokio::time::sleep(pause.min(remaining) + jitter(0)).await;
             pause *= 2;
-            let Some(now) = self.read_manifest(image_repo, digest).await? else {
+            let now = match self.read_manifest(image_repo, digest).await {
+                Ok(now) => now,
+                // The read collided with a write: that is news of another
+                // writer, and this check is spent.
+                Err(e) if is_collision(&e) => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Some(now) = now else {
                 // The tag was deleted under us.
                 return Ok(Watch::Lost);
             };
+            tracing::debug!(
+                check,
+                manifest = %now.digest,
+                changed = now.digest != last,
+                ours = now.manifest.layers.contains(layer),
+                stable = ?stable_since.elapsed(),
+                settle = ?contention.settle(),
+                "watching the signature tag"
+            );
             if now.digest != last {
-                // Another writer landed; slower ones may still follow.
+                // Another writer landed; slower ones may still follow, and
+                // one of them may drop our layer: look again soon.
                 contention.seen = true;
                 last = now.digest.clone();
                 stable_since = Instant::now();
+                pause = contention.first_check();
             }
             if !now.manifest.layers.contains(layer) {
                 return Ok(Watch::Lost);
@@ -602,6 +651,10 @@ impl SignatureStore {
                 return Ok(Watch::Kept(now.digest));
             }
         }
+        tracing::debug!(
+            checks = MAX_CHECKS,
+            "re-checks used up with our layer present"
+        );
         Ok(Watch::Kept(last))
     }
 
@@ -636,25 +689,50 @@ impl SignatureStore {
     }
 }
 
+/// Whether a read of the signature tag failed because it collided with a
+/// write: Distribution answers 5xx for a tag read while another request
+/// writes it, more often than the transport's own retries can ride out when
+/// many signers write at once.
+fn is_collision(e: &SignatureStoreError) -> bool {
+    matches!(
+        e,
+        SignatureStoreError::Registry(RegistryError::Http {
+            status: 500..=599,
+            ..
+        })
+    )
+}
+
 /// What one append has learned about other writers (shared with the
 /// referrers fallback index, which is appended to the same way).
-#[derive(Default)]
 pub(crate) struct Contention {
     /// Whether another writer has been seen (the tag moved under us, a write
     /// collided, or our write was replaced).
     pub(crate) seen: bool,
     /// Our own longest time from the last read of the tag to a finished write.
     pub(crate) slowest_write: Duration,
+    /// How oversubscribed this machine's CPUs are (1 when not): other
+    /// writers here are slowed by as much, and may be stalled between
+    /// reading the tag and writing it while we are not.
+    load_factor: u32,
 }
 
 impl Contention {
+    pub(crate) fn new(load_factor: u32) -> Self {
+        Self {
+            seen: false,
+            slowest_write: Duration::ZERO,
+            load_factor: load_factor.clamp(1, MAX_LOAD_FACTOR),
+        }
+    }
+
     /// How long a written manifest must stay unchanged to count as kept.
     pub(crate) fn settle(&self) -> Duration {
-        let own = (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE);
+        let quiet = self.first_check() * self.load_factor;
         if self.seen {
-            own.max(CONTENDED_SETTLE).min(MAX_SETTLE)
+            quiet.max(CONTENDED_SETTLE).min(MAX_SETTLE)
         } else {
-            own.min(MAX_SETTLE)
+            quiet.min(MAX_SETTLE)
         }
     }
 
@@ -662,6 +740,37 @@ impl Contention {
     pub(crate) fn first_check(&self) -> Duration {
         (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE)
     }
+}
+
+/// How many runnable tasks share each CPU, rounded up: the larger of the
+/// 1-minute load average and the tasks runnable right now (other than us),
+/// per CPU. The second matters when many signers start at once, before the
+/// average catches up. 1 where it cannot be read.
+pub(crate) fn local_load_factor() -> u32 {
+    const LOADAVG: InputLimit = InputLimit::new("/proc/loadavg", 256);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let text = std::fs::File::open("/proc/loadavg")
+        .ok()
+        .and_then(|f| limits::read_capped(f, LOADAVG, "/proc/loadavg").ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
+    // "0.52 0.58 0.59 3/412 12345": averages, then runnable/total tasks.
+    let mut fields = text.split_whitespace();
+    let average = fields.next().and_then(|f| f.parse::<f64>().ok());
+    let runnable = fields
+        .nth(2)
+        .and_then(|f| f.split('/').next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .map(|n| f64::from(n.saturating_sub(1)));
+    let load = average
+        .into_iter()
+        .chain(runnable)
+        .filter(|l| l.is_finite() && *l >= 0.0)
+        .fold(0.0_f64, f64::max);
+    // Bounded by MAX_LOAD_FACTOR before the conversion.
+    (load / cpus as f64)
+        .ceil()
+        .clamp(1.0, f64::from(MAX_LOAD_FACTOR)) as u32
 }
 
 /// A pseudo-random extra wait, different per process and attempt, so that
@@ -674,4 +783,53 @@ pub(crate) fn jitter(attempt: u32) -> Duration {
         .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or(0);
     Duration::from_millis((seed ^ nanos) % (20 * u64::from(attempt + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_grows_with_contention_load_and_slow_writes() {
+        let quiet = Contention::new(1);
+        assert_eq!(quiet.settle(), MIN_SETTLE);
+        assert_eq!(quiet.first_check(), MIN_SETTLE);
+        let slow = Contention {
+            slowest_write: Duration::from_millis(40),
+            ..Contention::new(1)
+        };
+        assert_eq!(slow.settle(), Duration::from_millis(160));
+        // Other writers on a loaded machine may stall where we did not.
+        let loaded = Contention {
+            slowest_write: Duration::from_millis(40),
+            ..Contention::new(10)
+        };
+        assert_eq!(loaded.settle(), Duration::from_millis(1600));
+        assert_eq!(loaded.first_check(), Duration::from_millis(160));
+        let contended = Contention {
+            seen: true,
+            slowest_write: Duration::from_millis(40),
+            ..Contention::new(1)
+        };
+        assert_eq!(contended.settle(), CONTENDED_SETTLE);
+        // The first re-check stays early, so that a lost write is seen soon.
+        assert_eq!(contended.first_check(), Duration::from_millis(160));
+        let very_slow = Contention {
+            seen: true,
+            slowest_write: Duration::from_secs(5),
+            ..Contention::new(1)
+        };
+        assert_eq!(very_slow.settle(), MAX_SETTLE);
+        assert_eq!(Contention::new(0).load_factor, 1);
+        assert_eq!(Contention::new(1000).load_factor, MAX_LOAD_FACTOR);
+        let here = local_load_factor();
+        assert!((1..=MAX_LOAD_FACTOR).contains(&here), "{here}");
+    }
+
+    #[test]
+    fn jitter_stays_small() {
+        for attempt in 0..MAX_APPEND_ATTEMPTS {
+            assert!(jitter(attempt) < Duration::from_millis(20 * u64::from(attempt + 1)));
+        }
+    }
 }
