@@ -10,6 +10,7 @@ mod exit;
 mod output;
 mod password;
 mod registry;
+mod trust;
 
 use clap::Parser;
 

@@ -17,10 +17,10 @@ impl Header {
             out.push_str("  - The specified annotations were verified.\n");
         }
         out.push_str("  - The cosign claims were validated\n");
-        out.push_str("  - The signatures were verified against the specified public key\n");
         if !self.tlog_ignored {
-            out.push_str("  - (not checked) transparency-log entries: signet does not verify Rekor entries yet\n");
+            out.push_str("  - Existence of the claims in the transparency log was verified offline\n");
         }
+        out.push_str("  - The signatures were verified against the specified public key\n");
         eprint!("{out}");
     }
 }
@@ -36,7 +36,10 @@ pub fn payloads_json(images: &[VerifiedImage]) -> String {
                 out.push(',');
             }
             first = false;
-            out.push_str(&String::from_utf8_lossy(&sig.payload.to_bytes()));
+            match &sig.payload {
+                Some(payload) => out.push_str(&String::from_utf8_lossy(&payload.to_bytes())),
+                None => out.push_str(&String::from_utf8_lossy(&sig.payload_bytes)),
+            }
         }
     }
     out.push(']');

@@ -3,17 +3,22 @@
 
 use std::collections::BTreeMap;
 
-use signet_core::Digest;
 use signet_core::bundle::Bundle;
+use signet_core::intoto::Statement;
 use signet_core::payload::SimpleSigningPayload;
+use signet_core::{Artifact, Digest};
 
-use crate::error::{Rejection, VerifyError};
-use crate::verifier::{TlogCheck, Verifier};
+use crate::content::SignedContent;
+use crate::error::{Blame, Check, CheckError, Rejection, VerifyError};
+use crate::identity::SignerPolicy;
+use crate::result::VerifiedBundle;
+use crate::verifier::{Verifier, outcome_error};
 
 /// One signature found for an image, converted to the bundle model.
 #[derive(Debug, Clone)]
 pub struct SignatureCandidate {
-    /// The signed simple-signing payload bytes.
+    /// The signed simple-signing payload bytes of a legacy signature; empty
+    /// for a bundle whose DSSE envelope carries its own payload.
     pub payload: Vec<u8>,
     /// The signature and its verification material.
     pub bundle: Bundle,
@@ -27,6 +32,7 @@ pub struct ImagePolicy {
     digest: Digest,
     annotations: BTreeMap<String, String>,
     repository: Option<String>,
+    signer: SignerPolicy,
 }
 
 impl ImagePolicy {
@@ -37,7 +43,19 @@ impl ImagePolicy {
             digest,
             annotations: BTreeMap::new(),
             repository: None,
+            signer: SignerPolicy::TrustedKeys,
         }
+    }
+
+    /// Who may have signed (default: any of the verifier's trusted keys).
+    pub fn signer(mut self, signer: SignerPolicy) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    /// Who may have signed.
+    pub fn signer_policy(&self) -> &SignerPolicy {
+        &self.signer
     }
 
     /// Requires `optional.<key> == value` in the payload (`-a key=value`).
@@ -62,6 +80,34 @@ impl ImagePolicy {
     /// The annotations this policy requires.
     pub fn annotations(&self) -> &BTreeMap<String, String> {
         &self.annotations
+    }
+
+    /// The annotations an in-toto statement's subject for this digest must
+    /// carry (`cosign sign` v3 writes `-a` annotations there).
+    fn check_statement(&self, statement: &Statement) -> Result<(), String> {
+        if self.annotations.is_empty() {
+            return Ok(());
+        }
+        let hex = self.digest.hex();
+        let annotations: BTreeMap<String, serde_json::Value> = statement
+            .subjects
+            .iter()
+            .find(|s| {
+                s.digest
+                    .get("sha256")
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&hex))
+            })
+            .and_then(|s| s.annotations.as_ref())
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or_default();
+        for (key, want) in &self.annotations {
+            match annotations.get(key) {
+                Some(serde_json::Value::String(got)) if got == want => {}
+                Some(got) => return Err(format!("annotation {key} is {got}, expected {want:?}")),
+                None => return Err(format!("annotation {key} is missing, expected {want:?}")),
+            }
+        }
+        Ok(())
     }
 
     fn check(&self, payload: &SimpleSigningPayload) -> Result<(), String> {
@@ -100,16 +146,16 @@ fn strip_tag(reference: &str) -> &str {
 /// One signature that verified.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedSignature {
-    /// The trusted key that verified it.
-    pub key: String,
     /// Where the signature was found.
     pub origin: String,
-    /// Transparency-log status.
-    pub tlog: TlogCheck,
-    /// The parsed payload.
+    /// What its verification established: who signed, log entries, times.
+    #[serde(flatten)]
+    pub verification: VerifiedBundle,
+    /// The parsed simple-signing payload (legacy signatures).
     #[serde(skip)]
-    pub payload: SimpleSigningPayload,
-    /// The payload exactly as signed.
+    pub payload: Option<SimpleSigningPayload>,
+    /// The payload exactly as signed: the simple-signing payload, or the
+    /// DSSE envelope's payload (an in-toto statement).
     #[serde(skip)]
     pub payload_bytes: Vec<u8>,
 }
@@ -143,17 +189,11 @@ impl Verifier {
         for candidate in candidates {
             match self.verify_candidate(candidate, policy) {
                 Ok(sig) => signatures.push(sig),
-                Err(reason) => rejected.push(Rejection {
-                    origin: candidate.origin.clone(),
-                    reason,
-                }),
+                Err(e) => rejected.push(Rejection::failed(candidate.origin.clone(), e)),
             }
         }
         if signatures.is_empty() {
-            return Err(VerifyError::NoMatchingSignature {
-                digest: policy.digest.clone(),
-                rejections: rejected,
-            });
+            return Err(outcome_error(policy.digest.clone(), rejected));
         }
         Ok(VerifiedImage {
             digest: policy.digest.clone(),
@@ -166,16 +206,41 @@ impl Verifier {
         &self,
         c: &SignatureCandidate,
         policy: &ImagePolicy,
-    ) -> Result<VerifiedSignature, String> {
-        // The signature first: nothing in an unauthenticated payload is worth reading.
-        let key = self.check_signature(&c.payload, &c.bundle)?;
-        let payload = SimpleSigningPayload::parse(&c.payload).map_err(|e| e.to_string())?;
-        policy.check(&payload)?;
+    ) -> Result<VerifiedSignature, CheckError> {
+        let payload_error = |e: String| CheckError::new(Check::ArtifactDigest, Blame::Policy, e);
+        if let Some(envelope) = c.bundle.dsse_envelope() {
+            // A bundle (cosign v3 `sign`, or an attestation): its statement
+            // must name the image digest as a subject.
+            let verification = self.verify_bundle(
+                &c.bundle,
+                SignedContent::Digest(&policy.digest),
+                &policy.signer,
+            )?;
+            let statement = Statement::parse(&envelope.payload)
+                .map_err(|e| CheckError::malformed(Check::ArtifactDigest, e))?;
+            policy.check_statement(&statement).map_err(payload_error)?;
+            return Ok(VerifiedSignature {
+                origin: c.origin.clone(),
+                verification,
+                payload: None,
+                payload_bytes: envelope.payload.clone(),
+            });
+        }
+        // A legacy signature over a simple-signing payload. The signature
+        // first: nothing in an unauthenticated payload is worth reading.
+        let artifact = Artifact::from_bytes(c.payload.clone());
+        let verification = self.verify_bundle(
+            &c.bundle,
+            SignedContent::Artifact(&artifact),
+            &policy.signer,
+        )?;
+        let payload = SimpleSigningPayload::parse(&c.payload)
+            .map_err(|e| CheckError::malformed(Check::ArtifactDigest, e))?;
+        policy.check(&payload).map_err(payload_error)?;
         Ok(VerifiedSignature {
-            key: key.name.clone(),
             origin: c.origin.clone(),
-            tlog: TlogCheck::NotChecked,
-            payload,
+            verification,
+            payload: Some(payload),
             payload_bytes: c.payload.clone(),
         })
     }
@@ -207,22 +272,30 @@ mod tests {
         }
     }
 
+    /// Verifiers for signatures that were never logged.
+    fn keys_only(keys: Vec<TrustedKey>) -> Verifier {
+        Verifier::builder()
+            .trusted_keys(keys)
+            .unsafe_skip_transparency_log()
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn any_trusted_key_verifies_during_rotation() {
         let old = PrivateKey::generate_p256().unwrap();
         let new = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![
+        let verifier = keys_only(vec![
             TrustedKey::new("old.pub", old.public_key()),
             TrustedKey::new("new.pub", new.public_key()),
-        ])
-        .unwrap();
+        ]);
         let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
         let policy = ImagePolicy::for_digest(digest(1));
         for (key, name) in [(&old, "old.pub"), (&new, "new.pub")] {
             let v = verifier
                 .verify_image(&[candidate(key, &payload)], &policy)
                 .unwrap();
-            assert_eq!(v.signatures[0].key, name);
+            assert_eq!(v.signatures[0].verification.signer.name(), name);
         }
         let stranger = PrivateKey::generate_p256().unwrap();
         let err = verifier
@@ -234,7 +307,7 @@ mod tests {
     #[test]
     fn policy_checks_digest_annotations_and_repository() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let ann = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
         let payload = SimpleSigningPayload::new("reg.example/team/app", digest(1), &ann);
         let c = [candidate(&key, &payload)];
@@ -279,7 +352,7 @@ mod tests {
     #[test]
     fn tampered_payload_is_rejected_before_parsing() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
         let mut c = candidate(&key, &payload);
         c.payload = SimpleSigningPayload::new("r/app", digest(2), &BTreeMap::new()).to_bytes();
@@ -287,7 +360,8 @@ mod tests {
             .verify_image(&[c], &ImagePolicy::for_digest(digest(2)))
             .unwrap_err();
         assert!(
-            err.to_string().contains("signed content has digest"),
+            err.to_string()
+                .contains("artifact digest: the signature covers"),
             "{err}"
         );
         assert_eq!(

@@ -96,10 +96,7 @@ async fn verify_digest(
                 bundle,
                 origin: f.origin,
             }),
-            Err(reason) => unreadable.push(Rejection {
-                origin: f.origin,
-                reason,
-            }),
+            Err(reason) => unreadable.push(Rejection::other(f.origin, reason)),
         }
     }
     let outcome = if candidates.is_empty() {

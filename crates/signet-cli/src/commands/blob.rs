@@ -9,7 +9,7 @@ use signet_core::Artifact;
 use signet_core::bundle::Bundle;
 use signet_core::limits;
 use signet_kms::{KeyRef, files};
-use signet_verify::{TrustedKey, Verifier};
+use signet_verify::{SignerPolicy, TrustedKey};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
@@ -114,7 +114,13 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             signet_kms::load_public_key(&keyref, &passwords).await?,
         ));
     }
-    let verifier = Verifier::new(keys)?;
+    let verifier = crate::trust::build_verifier(
+        keys,
+        &crate::trust::VerifierFlags {
+            trusted_root: args.trusted_root.as_deref(),
+            insecure_ignore_tlog: args.insecure_ignore_tlog,
+        },
+    )?;
     // The signature or bundle first: it is small, and a bad one fails before
     // a large blob is read.
     let evidence = match (&args.bundle, &args.signature) {
@@ -142,7 +148,7 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             Bundle::for_key_signature(blob.digest().clone(), signature, String::new())
         }
     };
-    match verifier.verify_artifact(&blob, &bundle) {
+    match verifier.verify_blob(&blob, &bundle, &SignerPolicy::TrustedKeys) {
         Ok(_) => {
             eprintln!("Verified OK");
             Ok(())

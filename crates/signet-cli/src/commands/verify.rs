@@ -8,7 +8,7 @@ use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
 use signet_verify::online::{ImageVerifyError, verify_image};
-use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
+use signet_verify::{ImagePolicy, TrustedKey, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
 use crate::exit::{self, Batch, Failure};
@@ -44,7 +44,13 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         let public = signet_kms::load_public_key(&keyref, &passwords).await?;
         keys.push(TrustedKey::new(k.clone(), public));
     }
-    let verifier = Verifier::new(keys)?;
+    let verifier = crate::trust::build_verifier(
+        keys,
+        &crate::trust::VerifierFlags {
+            trusted_root: None,
+            insecure_ignore_tlog: args.insecure_ignore_tlog,
+        },
+    )?;
     let store = crate::registry::signature_store(&args.registry)?;
     if args.insecure_ignore_tlog {
         eprintln!(
@@ -116,6 +122,10 @@ fn exit_code(e: &ImageVerifyError) -> i32 {
             error: VerifyError::NoMatchingSignature { .. },
             ..
         } => exit::NO_MATCHING_SIGNATURE,
+        ImageVerifyError::Verify {
+            error: VerifyError::NoCertificate { .. },
+            ..
+        } => exit::NO_CERTIFICATE,
         _ => exit::OTHER,
     }
 }
