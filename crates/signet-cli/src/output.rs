@@ -18,7 +18,9 @@ impl Header {
         }
         out.push_str("  - The cosign claims were validated\n");
         if !self.tlog_ignored {
-            out.push_str("  - Existence of the claims in the transparency log was verified offline\n");
+            out.push_str(
+                "  - Existence of the claims in the transparency log was verified offline\n",
+            );
         }
         out.push_str("  - The signatures were verified against the specified public key\n");
         eprint!("{out}");

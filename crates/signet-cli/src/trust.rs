@@ -14,7 +14,10 @@ pub struct VerifierFlags<'a> {
     pub insecure_ignore_tlog: bool,
 }
 
-pub fn build_verifier(keys: Vec<TrustedKey>, flags: &VerifierFlags<'_>) -> anyhow::Result<Verifier> {
+pub fn build_verifier(
+    keys: Vec<TrustedKey>,
+    flags: &VerifierFlags<'_>,
+) -> anyhow::Result<Verifier> {
     let (root, source) = resolve_trusted_root(flags.trusted_root, |name| std::env::var_os(name))
         .context("loading the trusted root")?;
     let mut builder = Verifier::builder().trusted_keys(keys).trusted_root(root);

@@ -25,16 +25,30 @@ pub enum SignedContent<'a> {
     /// bundle, `verify-blob-attestation --digest`): a message signature must
     /// verify over the digest; a DSSE statement must name it as a subject.
     Digest(&'a Digest),
+    /// The artifact's digest in another algorithm (npm provenance names
+    /// tarballs by SHA-512): a DSSE statement must name it as a subject; a
+    /// message signature must claim exactly it.
+    Hash(&'a HashOutput),
 }
 
 impl SignedContent<'_> {
-    /// The artifact's SHA-256.
-    pub fn digest(&self) -> &Digest {
+    /// The artifact's digest.
+    pub fn hash(&self) -> HashOutput {
         match self {
-            Self::Artifact(a) => a.digest(),
-            Self::Digest(d) => d,
+            Self::Artifact(a) => HashOutput::from_sha256(a.digest()),
+            Self::Digest(d) => HashOutput::from_sha256(d),
+            Self::Hash(h) => (*h).clone(),
         }
     }
+}
+
+/// `sha256:<hex>` (or the algorithm's own name).
+fn show(hash: &HashOutput) -> String {
+    format!(
+        "{}:{}",
+        hash.algorithm().rekor_name().unwrap_or("unknown"),
+        hex::encode(hash.digest())
+    )
 }
 
 /// What a bundle's signature covers, as a log entry must record it.
@@ -102,22 +116,29 @@ impl<'a> SignedFacts<'a> {
         let Signed::Message { digest } = &self.signed else {
             return Ok(());
         };
-        let actual = content.digest();
-        match digest.as_sha256() {
-            Some(claimed) if &claimed != actual => Err(CheckError::new(
-                Check::ArtifactDigest,
-                Blame::Policy,
-                format!("the signature covers {claimed}, but the artifact is {actual}"),
-            )),
-            Some(_) => Ok(()),
-            None => Err(CheckError::malformed(
+        let actual = content.hash();
+        if digest.algorithm() != actual.algorithm() {
+            return Err(CheckError::malformed(
                 Check::ArtifactDigest,
                 format!(
-                    "the bundle's message digest is {}; signet checks SHA2_256 digests",
-                    digest.algorithm()
+                    "the bundle's message digest is {}, the artifact's is {}",
+                    digest.algorithm(),
+                    actual.algorithm()
                 ),
-            )),
+            ));
         }
+        if **digest != actual {
+            return Err(CheckError::new(
+                Check::ArtifactDigest,
+                Blame::Policy,
+                format!(
+                    "the signature covers {}, but the artifact is {}",
+                    show(digest),
+                    show(&actual)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the signature under `key`: over the artifact (or its digest)
@@ -134,6 +155,18 @@ impl<'a> SignedFacts<'a> {
             (Signed::Message { .. }, SignedContent::Digest(d)) => key
                 .verify_digest(d, self.signature)
                 .map_err(|e| CheckError::untrusted(Check::Signature, e)),
+            (Signed::Message { .. }, SignedContent::Hash(h)) => match h.as_sha256() {
+                Some(d) => key
+                    .verify_digest(&d, self.signature)
+                    .map_err(|e| CheckError::untrusted(Check::Signature, e)),
+                None => Err(CheckError::malformed(
+                    Check::Signature,
+                    format!(
+                        "signet verifies message signatures over SHA2_256 digests, not {}",
+                        h.algorithm()
+                    ),
+                )),
+            },
             (Signed::Dsse { envelope, .. }, _) => {
                 key.verify(&envelope.pae(), self.signature).map_err(|e| {
                     CheckError::untrusted(Check::Signature, format!("DSSE envelope: {e}"))
@@ -150,13 +183,16 @@ impl<'a> SignedFacts<'a> {
     ) -> Result<Option<StatementSummary>, CheckError> {
         match &self.signed {
             Signed::Message { .. } => Ok(None),
-            Signed::Dsse { envelope, .. } => statement_about(envelope, content.digest()).map(Some),
+            Signed::Dsse { envelope, .. } => statement_about(envelope, &content.hash()).map(Some),
         }
     }
 }
 
 /// Checks that an envelope's in-toto statement names `digest` as a subject.
-fn statement_about(envelope: &Envelope, digest: &Digest) -> Result<StatementSummary, CheckError> {
+fn statement_about(
+    envelope: &Envelope,
+    digest: &HashOutput,
+) -> Result<StatementSummary, CheckError> {
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(CheckError::policy(
             Check::ArtifactDigest,
@@ -168,23 +204,29 @@ fn statement_about(envelope: &Envelope, digest: &Digest) -> Result<StatementSumm
     }
     let statement = Statement::parse(&envelope.payload)
         .map_err(|e| CheckError::malformed(Check::ArtifactDigest, e))?;
-    if !statement.has_sha256_subject(digest) {
+    let name = digest.algorithm().rekor_name().unwrap_or("sha256");
+    let hex = hex::encode(digest.digest());
+    let named = statement.subjects.iter().any(|s| {
+        s.digest
+            .get(name)
+            .is_some_and(|d| d.eq_ignore_ascii_case(&hex))
+    });
+    if !named {
         let subjects: Vec<String> = statement
             .subjects
             .iter()
             .take(3)
-            .map(|s| {
-                s.digest.get("sha256").map_or_else(
-                    || format!("{:?} (no sha256)", s.name),
-                    |d| format!("sha256:{d}"),
-                )
+            .map(|s| match s.digest.get(name) {
+                Some(d) => format!("{name}:{d}"),
+                None => format!("{:?} (no {name} digest)", s.name),
             })
             .collect();
         return Err(CheckError::new(
             Check::ArtifactDigest,
             Blame::Policy,
             format!(
-                "the in-toto statement is not about {digest}: its subjects are {}{}",
+                "the in-toto statement is not about {}: its subjects are {}{}",
+                show(digest),
                 if subjects.is_empty() {
                     "(none)".to_owned()
                 } else {

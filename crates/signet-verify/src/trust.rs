@@ -254,6 +254,15 @@ mod tests {
         assert!(log("").checkpoint_origins().is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn checkpoint_origins_never_panic(url in "[a-z0-9:/@\\[\\]?#.]{0,40}") {
+            let origins = log(&url).checkpoint_origins();
+            proptest::prop_assert!(origins.len() <= 2);
+            proptest::prop_assert!(origins.iter().all(|o| !o.is_empty()));
+        }
+    }
+
     #[test]
     fn converts_the_public_good_root() {
         let root = signet_trust::public_good::trusted_root().unwrap();
