@@ -32,7 +32,7 @@ fi
 export SIGNET_E2E_REQUIRED=1
 log=$SIGNET_RUN/cargo-test.log
 set +e
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over all test binaries.

@@ -1,9 +1,26 @@
-//! Command-line arguments, named as cosign names them so that runbooks work
-//! with `signet` in place of `cosign`.
+//! Command-line arguments, named, typed and defaulted as cosign 2.5 names
+//! them, so that runbooks work with `signet` in place of `cosign`.
+//!
+//! These are the raw flags. Every flag cosign has is declared; the ones
+//! signet cannot honour are refused in one place (`crate::unsupported`)
+//! before any command runs, with a one-line `not supported: why`, never with
+//! a usage error. Each command's handler then turns the flags it honours
+//! into library options.
+//!
+//! Boolean flags follow Go's `flag` rules: `--flag`, `--flag=true`,
+//! `--flag=false` (any `strconv.ParseBool` spelling); a value only after `=`,
+//! so `--flag IMAGE` leaves IMAGE alone.
+
+pub mod keyless;
+pub mod values;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+pub use keyless::{CertificateVerifyArgs, KeylessSignArgs, TimestampSignArgs, TlogVerifyArgs};
+use values::{go_bool, go_duration};
 
 #[derive(Parser)]
 #[command(
@@ -12,12 +29,27 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     about = "Sign and verify container images and blobs (cosign-compatible)"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
-// Boolean options are written `--flag=false` in cosign runbooks, so they take
-// an optional value, but only after `=` (`--flag IMAGE` must leave IMAGE alone).
+/// cosign's global flags, accepted before or after the command.
+#[derive(Args)]
+#[command(next_help_heading = "Global")]
+pub struct GlobalArgs {
+    /// Give up after this long (30s, 5m, 1h30m; 0 = no limit).
+    #[arg(short = 't', long, global = true, value_parser = go_duration, default_value = "3m0s", value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Debug output on standard error.
+    #[arg(short = 'd', long, global = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub verbose: bool,
+    /// Write what would go to standard output to FILE (created or truncated).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Generate a key pair: an encrypted cosign private key and its public key.
@@ -27,15 +59,24 @@ pub enum Command {
     /// Print the public key of a key reference.
     PublicKey(PublicKeyArgs),
     /// Sign container images and store the signatures in the registry.
-    Sign(SignArgs),
+    Sign(Box<SignArgs>),
     /// Verify container image signatures.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Sign a file.
-    SignBlob(SignBlobArgs),
+    SignBlob(Box<SignBlobArgs>),
     /// Verify a file's signature or bundle.
-    VerifyBlob(VerifyBlobArgs),
+    VerifyBlob(Box<VerifyBlobArgs>),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completion(CompletionArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args)]
@@ -48,6 +89,9 @@ pub struct GenerateKeyPairArgs {
     /// Only the public key is written to disk.
     #[arg(long, value_name = "URI")]
     pub kms: Option<String>,
+    /// cosign's key destinations (k8s://NS/NAME, github://, gitlab://): not supported.
+    #[arg(value_name = "DESTINATION", hide = true)]
+    pub destination: Option<String>,
 }
 
 #[derive(Args)]
@@ -59,7 +103,7 @@ pub struct ImportKeyPairArgs {
     #[arg(short, long, default_value = "import-cosign", value_name = "PREFIX")]
     pub output_key_prefix: String,
     /// Accepted for cosign compatibility; signet never overwrites key files.
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub yes: bool,
 }
 
@@ -67,29 +111,81 @@ pub struct ImportKeyPairArgs {
 pub struct PublicKeyArgs {
     /// Key reference: file, env://VAR, hashivault://NAME, vault-kv://MOUNT/PATH.
     #[arg(long, value_name = "KEYREF")]
-    pub key: String,
+    pub key: Option<String>,
     /// Write the public key to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub outfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub security_key: SecurityKeyArgs,
+}
+
+/// PIV hardware keys (`--sk`, `--slot`): declared so that cosign lines parse;
+/// refused, since no hardware token is reachable.
+#[derive(Args, Clone, Default)]
+pub struct SecurityKeyArgs {
+    /// Sign with a PIV hardware key (not supported).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub sk: bool,
+    /// PIV slot (not supported).
+    #[arg(long, hide = true, value_name = "SLOT")]
+    pub slot: Option<String>,
 }
 
 #[derive(Args, Clone)]
+#[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
     /// Talk plain HTTP to registries (for a local registry).
-    #[arg(long)]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub allow_http_registry: bool,
     /// Accept registries whose TLS certificate does not verify.
-    #[arg(long)]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub allow_insecure_registry: bool,
     /// Registry user name (instead of docker/podman credentials).
-    #[arg(long, requires = "registry_password")]
+    #[arg(long)]
     pub registry_username: Option<String>,
-    /// Registry password.
-    #[arg(long, requires = "registry_username")]
+    /// Registry password (with --registry-username).
+    #[arg(long)]
     pub registry_password: Option<String>,
-    /// Registry bearer token.
-    #[arg(long, conflicts_with_all = ["registry_username", "registry_password"])]
+    /// Registry bearer token (takes precedence over a user name and password).
+    #[arg(long)]
     pub registry_token: Option<String>,
+    /// CA certificates (PEM) that registry TLS certificates must chain to.
+    #[arg(long, value_name = "FILE")]
+    pub registry_cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with the registry.
+    #[arg(long, value_name = "FILE")]
+    pub registry_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --registry-client-cert.
+    #[arg(long, value_name = "FILE")]
+    pub registry_client_key: Option<PathBuf>,
+    /// Server name to verify the registry's TLS certificate against.
+    #[arg(long, value_name = "NAME")]
+    pub registry_server_name: Option<String>,
+    /// Use the Kubernetes keychain (not supported).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub k8s_keychain: bool,
+}
+
+/// cosign's `--registry-referrers-mode`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferrersMode {
+    /// Signatures under the `sha256-<hex>.sig` tag (what cosign 2 and signet write).
+    Legacy,
+    /// OCI 1.1 referrers (not supported yet).
+    #[value(name = "oci-1-1")]
+    Oci11,
+}
+
+/// Legacy signature attachments, deprecated in cosign (`--attachment`,
+/// `--attachment-tag-prefix`): declared, refused.
+#[derive(Args, Clone, Default)]
+pub struct AttachmentArgs {
+    /// Sign or verify an attachment (deprecated in cosign; not supported).
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub attachment: Option<String>,
+    /// A prefix for attachment tags (not supported).
+    #[arg(long, hide = true, value_name = "PREFIX")]
+    pub attachment_tag_prefix: Option<String>,
 }
 
 #[derive(Args)]
@@ -100,22 +196,65 @@ pub struct SignArgs {
     /// Signing key: file, env://VAR, hashivault://NAME, vault-kv://MOUNT/PATH.
     #[arg(long, value_name = "KEYREF")]
     pub key: Option<String>,
-    /// Claim to include in the signed payload (KEY=VALUE, repeatable).
-    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    /// Claim to include in the signed payload (KEY=VALUE; repeatable or comma-separated).
+    #[arg(
+        short = 'a',
+        long = "annotations",
+        value_name = "KEY=VALUE",
+        value_delimiter = ','
+    )]
     pub annotations: Vec<String>,
     /// Sign an image index and every manifest it lists.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub recursive: bool,
     /// Skip confirmation prompts (accepted; signet does not prompt).
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub yes: bool,
     /// Upload to the transparency log. signet has no Rekor client yet, so the
     /// default (true) prints a notice and stores the signature in the registry only.
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub tlog_upload: bool,
-    /// Store the signature in the registry (false: print the signature payload and signature only).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    /// Store the signature in the registry (false: only write the --output-* files).
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub upload: bool,
+    /// Also write the base64 signature to FILE (with -r: one file per manifest, FILE-sha256-HEX).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub output_signature: Option<PathBuf>,
+    /// Also write the signed payload to FILE (with -r: FILE-sha256-HEX).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub output_payload: Option<PathBuf>,
+    /// Write the --certificate given, or else the public key, to FILE (PEM).
+    #[arg(
+        long,
+        value_name = "FILE",
+        alias = "output-cert",
+        help_heading = "Output"
+    )]
+    pub output_certificate: Option<PathBuf>,
+    /// Sign this simple-signing payload instead of building one; it must name the image's digest.
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<PathBuf>,
+    /// The docker-reference to claim in the payload instead of the image's repository.
+    #[arg(long, value_name = "REFERENCE")]
+    pub sign_container_identity: Option<String>,
+    /// X.509 certificate (PEM or DER) for the key, stored with each signature.
+    #[arg(long, value_name = "FILE", alias = "cert")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's CA chain (PEM, parent first, root last), checked and stored.
+    #[arg(long, value_name = "FILE", alias = "cert-chain")]
+    pub certificate_chain: Option<PathBuf>,
+    /// Where signatures are stored: legacy (the .sig tag) or oci-1-1 (not supported yet).
+    #[arg(long, value_enum, value_name = "MODE", hide = true)]
+    pub registry_referrers_mode: Option<ReferrersMode>,
+    /// Set the signature image's creation time (not supported).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub record_creation_timestamp: bool,
+    /// Write a Sigstore bundle for the image (cosign 3; not supported yet).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Store a Sigstore bundle instead of the legacy layout (true: not supported yet).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub new_bundle_format: bool,
     /// Images signed at the same time.
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub concurrency: usize,
@@ -126,6 +265,14 @@ pub struct SignArgs {
     #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "kms-key-version")]
     pub record_key_version: Option<String>,
     #[command(flatten)]
+    pub keyless: KeylessSignArgs,
+    #[command(flatten)]
+    pub timestamp: TimestampSignArgs,
+    #[command(flatten)]
+    pub security_key: SecurityKeyArgs,
+    #[command(flatten)]
+    pub attachment: AttachmentArgs,
+    #[command(flatten)]
     pub registry: RegistryArgs,
 }
 
@@ -135,48 +282,86 @@ pub enum OutputFormat {
     Text,
 }
 
+/// cosign's `--signature-digest-algorithm`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestAlgorithm {
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// Images to verify. Several may be given; they are verified concurrently.
+    /// Images to verify (with --local-image: OCI layout directories written
+    /// by `cosign save`). Several may be given; they are verified concurrently.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
     /// Trusted public key (repeatable: any one key verifying is enough).
     #[arg(long, value_name = "KEYREF")]
     pub key: Vec<String>,
-    /// Require this claim in the signed payload (KEY=VALUE, repeatable).
-    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    /// Require this claim in the signed payload (KEY=VALUE; repeatable or comma-separated).
+    #[arg(
+        short = 'a',
+        long = "annotations",
+        value_name = "KEY=VALUE",
+        value_delimiter = ','
+    )]
     pub annotations: Vec<String>,
     /// Output format of the verified payloads on standard output.
     #[arg(short, long, value_enum, default_value = "json")]
     pub output: OutputFormat,
     /// Also verify every manifest of an image index; all must be signed.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub recursive: bool,
     /// Require the signed docker-reference to name the image's repository
     /// (stops replaying a signature from another repository). Off by default, as in cosign.
-    #[arg(long)]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub match_repository: bool,
     /// Do not check the transparency log (signet cannot check it yet either way).
-    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
-    /// Check the signed claims (always done; accepted for cosign compatibility).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    /// Private deployment without a transparency log: skip it, without the warning.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub private_infrastructure: bool,
+    /// Verify without network calls beyond the registry (signet never makes others).
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub offline: bool,
+    /// Check the signed claims (digest, annotations). Always done; false is refused.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub check_claims: bool,
-    /// Keyless identity (not available yet).
-    #[arg(long, value_name = "IDENTITY")]
-    pub certificate_identity: Option<String>,
-    /// Keyless identity pattern (not available yet).
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_identity_regexp: Option<String>,
-    /// Keyless OIDC issuer (not available yet).
-    #[arg(long, value_name = "ISSUER")]
-    pub certificate_oidc_issuer: Option<String>,
-    /// Keyless OIDC issuer pattern (not available yet).
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// The IMAGE arguments are OCI layout directories written by `cosign save`.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub local_image: bool,
+    /// Verify this signature (a file, or base64 content) instead of the registry's.
+    #[arg(long, value_name = "FILE|BASE64")]
+    pub signature: Option<String>,
+    /// The payload --signature signs (default: the payload cosign would have signed).
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<PathBuf>,
+    /// Hash the signatures were made over (sha256; others are refused).
+    #[arg(long, value_enum, default_value = "sha256", value_name = "ALGORITHM")]
+    pub signature_digest_algorithm: DigestAlgorithm,
+    /// A trusted-root file (accepted with --key; key verification needs none).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Expect signatures stored as Sigstore bundles (true: not supported yet).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub new_bundle_format: bool,
+    /// Look signatures up as OCI 1.1 referrers (true: not supported yet).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub experimental_oci11: bool,
     /// Images verified at the same time.
     #[arg(long, alias = "max-workers", default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub certificate: CertificateVerifyArgs,
+    #[command(flatten)]
+    pub tlog: TlogVerifyArgs,
+    #[command(flatten)]
+    pub security_key: SecurityKeyArgs,
+    #[command(flatten)]
+    pub attachment: AttachmentArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -188,22 +373,50 @@ pub struct SignBlobArgs {
     pub blob: PathBuf,
     /// Signing key reference.
     #[arg(long, value_name = "KEYREF")]
-    pub key: String,
-    /// Write the base64 signature to FILE.
+    pub key: Option<String>,
+    /// Write the signature to FILE (base64 unless --b64=false).
     #[arg(long, value_name = "FILE")]
     pub output_signature: Option<PathBuf>,
-    /// Write a Sigstore bundle (v0.3) to FILE.
+    /// Same as --output-signature (cosign's older name).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub output: Option<PathBuf>,
+    /// Write the --certificate given, or else the public key, to FILE (PEM).
+    #[arg(long, value_name = "FILE", alias = "output-cert")]
+    pub output_certificate: Option<PathBuf>,
+    /// Write a Sigstore bundle to FILE.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// Accepted for cosign compatibility (bundles are always the v0.3 format).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    /// The bundle format: true (default) a Sigstore bundle v0.3; false
+    /// cosign's older `{"base64Signature": ...}` file.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub new_bundle_format: bool,
+    /// Base64-encode the signature on standard output and in --output-signature.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
+    pub b64: bool,
+    /// X.509 certificate (PEM or DER) for the key, put in the bundle.
+    #[arg(long, value_name = "FILE", alias = "cert")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's CA chain (PEM, parent first, root last), checked.
+    #[arg(long, value_name = "FILE", alias = "cert-chain")]
+    pub certificate_chain: Option<PathBuf>,
+    /// Signing algorithm (must match the key, e.g. ecdsa-sha2-256-nistp256).
+    #[arg(long, value_name = "ALGORITHM")]
+    pub signing_algorithm: Option<String>,
     /// Upload to the transparency log (not available yet; see `sign`).
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = ArgAction::Set, value_name = "BOOL")]
     pub tlog_upload: bool,
     /// Skip confirmation prompts (accepted).
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub yes: bool,
+    /// Write the RFC 3161 timestamp to FILE (not supported yet).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub rfc3161_timestamp: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
+    #[command(flatten)]
+    pub timestamp: TimestampSignArgs,
+    #[command(flatten)]
+    pub security_key: SecurityKeyArgs,
 }
 
 #[derive(Args)]
@@ -212,26 +425,43 @@ pub struct VerifyBlobArgs {
     #[arg(value_name = "BLOB")]
     pub blob: PathBuf,
     /// Trusted public key (repeatable).
-    #[arg(long, value_name = "KEYREF", required = true)]
+    #[arg(long, value_name = "KEYREF")]
     pub key: Vec<String>,
-    /// The signature: a file holding base64 (as sign-blob writes) or raw bytes.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "bundle",
-        conflicts_with = "bundle"
-    )]
-    pub signature: Option<PathBuf>,
-    /// A Sigstore bundle.
+    /// The signature: a file holding base64 (as sign-blob writes) or raw
+    /// bytes, or the base64 signature itself.
+    #[arg(long, value_name = "FILE|BASE64")]
+    pub signature: Option<String>,
+    /// A Sigstore bundle (v0.1 to v0.3), or cosign's older signature file.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// Accepted for cosign compatibility.
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    /// Accepted: both bundle formats are read either way.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub new_bundle_format: bool,
     /// Do not check the transparency log.
-    #[arg(long, default_value = "false", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
-    /// A trusted-root file (accepted; key verification needs none, and signet never fetches one).
+    /// Private deployment without a transparency log: skip it.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub private_infrastructure: bool,
+    /// Verify without network calls (signet makes none for blobs).
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub offline: bool,
+    /// A trusted-root file (accepted with --key; key verification needs none).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+    /// Parallel workers (accepted; one blob needs one).
+    #[arg(long, default_value_t = 10, value_name = "N", hide = true)]
+    pub max_workers: usize,
+    /// OCI 1.1 behaviour (accepted; blobs involve no registry).
+    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    pub experimental_oci11: bool,
+    /// An RFC 3161 timestamp file (not supported yet).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub rfc3161_timestamp: Option<PathBuf>,
+    #[command(flatten)]
+    pub certificate: CertificateVerifyArgs,
+    #[command(flatten)]
+    pub tlog: TlogVerifyArgs,
+    #[command(flatten)]
+    pub security_key: SecurityKeyArgs,
 }

@@ -6,47 +6,103 @@
 
 mod args;
 mod commands;
+mod cosign_env;
 mod exit;
 mod output;
 mod password;
+mod progress;
 mod registry;
 mod trust;
+mod unsupported;
 
-use clap::Parser;
+use anyhow::anyhow;
+use clap::{CommandFactory, FromArgMatches};
 
+use crate::args::values::go_duration_string;
 use crate::args::{Cli, Command};
 use crate::exit::Failure;
 
+/// The command line as clap sees it: the derived flags, plus cosign's
+/// `COSIGN_<FLAG>` environment variables for every cosign flag.
+pub fn command() -> clap::Command {
+    cosign_env::bind(Cli::command())
+}
+
 fn main() {
-    let cli = Cli::parse();
-    let code = match run(cli) {
-        Ok(()) => 0,
-        Err(failure) => {
-            eprintln!("Error: {:#}", failure.error);
-            failure.code
-        }
+    let matches = command().get_matches();
+    let code = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => match run(cli) {
+            Ok(()) => 0,
+            Err(failure) => {
+                eprintln!("Error: {:#}", failure.error);
+                failure.code
+            }
+        },
+        Err(e) => e.exit(),
     };
     std::process::exit(code);
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    unsupported::check(&cli.command)?;
+    if cli.global.verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::DEBUG)
+            .init();
+    }
+    output::redirect(cli.global.output_file.as_deref())?;
+    let timeout = cli.global.timeout;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::other(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::other(anyhow!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
-        match cli.command {
-            Command::GenerateKeyPair(a) => commands::keys::generate_key_pair(a).await,
-            Command::ImportKeyPair(a) => commands::keys::import_key_pair(a).await,
-            Command::PublicKey(a) => commands::keys::public_key(a).await,
-            Command::Sign(a) => commands::sign::sign(a).await,
-            Command::Verify(a) => commands::verify::verify(a).await,
-            Command::SignBlob(a) => commands::blob::sign_blob(a).await,
-            Command::VerifyBlob(a) => commands::blob::verify_blob(a).await,
-            Command::Version => {
-                println!("signet {}", env!("CARGO_PKG_VERSION"));
-                Ok(())
-            }
+        let work = dispatch(cli.command);
+        if timeout.is_zero() {
+            return work.await;
         }
-    })
+        match tokio::time::timeout(timeout, work).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::other(anyhow!(
+                "timed out after {} (--timeout)",
+                go_duration_string(timeout)
+            ))),
+        }
+    })?;
+    output::finish()
+}
+
+async fn dispatch(command: Command) -> Result<(), Failure> {
+    tracing::debug!(command = command.name(), "starting");
+    match command {
+        Command::GenerateKeyPair(a) => commands::keys::generate_key_pair(a).await,
+        Command::ImportKeyPair(a) => commands::keys::import_key_pair(a).await,
+        Command::PublicKey(a) => commands::keys::public_key(a).await,
+        Command::Sign(a) => commands::sign::sign(*a).await,
+        Command::Verify(a) => commands::verify::verify(*a).await,
+        Command::SignBlob(a) => commands::blob::sign_blob(*a).await,
+        Command::VerifyBlob(a) => commands::blob::verify_blob(*a).await,
+        Command::Completion(a) => commands::completion::completion(a),
+        Command::Version => {
+            output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
+            Ok(())
+        }
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::GenerateKeyPair(_) => "generate-key-pair",
+            Self::ImportKeyPair(_) => "import-key-pair",
+            Self::PublicKey(_) => "public-key",
+            Self::Sign(_) => "sign",
+            Self::Verify(_) => "verify",
+            Self::SignBlob(_) => "sign-blob",
+            Self::VerifyBlob(_) => "verify-blob",
+            Self::Completion(_) => "completion",
+            Self::Version => "version",
+        }
+    }
 }

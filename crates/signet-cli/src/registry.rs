@@ -8,17 +8,19 @@ use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef};
 use crate::args::RegistryArgs;
 
 pub fn signature_store(args: &RegistryArgs) -> anyhow::Result<SignatureStore> {
+    // As go-containerregistry reads cosign's flags: a token wins; a user
+    // name or password alone is basic auth with the other one empty.
     let credentials = match (
+        &args.registry_token,
         &args.registry_username,
         &args.registry_password,
-        &args.registry_token,
     ) {
-        (Some(username), Some(password), _) => Some(Credential::Basic {
-            username: username.clone(),
-            password: password.clone(),
+        (Some(token), _, _) => Some(Credential::Bearer(token.clone())),
+        (None, None, None) => None,
+        (None, username, password) => Some(Credential::Basic {
+            username: username.clone().unwrap_or_default(),
+            password: password.clone().unwrap_or_default(),
         }),
-        (_, _, Some(token)) => Some(Credential::Bearer(token.clone())),
-        _ => None,
     };
     let client = RegistryClient::new(ClientOptions {
         allow_http_registry: args.allow_http_registry,

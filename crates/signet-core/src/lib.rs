@@ -11,7 +11,8 @@
 //! - [`limits`]: caps on untrusted input and the capped reads of local files.
 //! - [`bundle`]: Sigstore bundles (v0.1 to v0.3) and the single
 //!   signed-artifact model every verification goes through; cosign's legacy
-//!   Rekor and timestamp annotations convert into it.
+//!   Rekor and timestamp annotations convert into it; [`legacy_blob_bundle`]:
+//!   cosign's older `{"base64Signature": ...}` blob bundle, converted into it.
 //! - [`dsse`]: DSSE envelopes and their pre-authentication encoding.
 //! - [`intoto`]: in-toto statements (v0.1, v1) and `cosign sign`'s statement.
 //! - [`rekor`]: Rekor entry kinds (hashedrekord 0.0.1/0.0.2, dsse 0.0.1,
@@ -44,6 +45,7 @@ pub mod intoto;
 pub mod jcs;
 pub mod key_details;
 pub mod keys;
+pub mod legacy_blob_bundle;
 pub mod limits;
 pub mod payload;
 pub mod pem;

@@ -336,3 +336,58 @@ async fn postgres_store() {
     assert_eq!(a.index, head.size);
     verify_log(other.as_ref(), &verifier()).await.unwrap();
 }
+
+/// Past 65,536 entries a level-1 tile fills and a level-2 tile starts: the
+/// tree, its tiles and proofs must still agree with an in-memory tree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_across_level_boundaries() {
+    let store = Arc::new(MemoryStore::new());
+    let cfg = LogConfig {
+        max_batch: 8192,
+        checkpoint_history_every: 4096,
+        ..LogConfig::default()
+    };
+    let log = Log::open(store.clone(), signer(), cfg).await.unwrap();
+    let total = 66_000u32;
+    // Appends run concurrently, so indices follow the order they reach the
+    // sequencer: rebuild the reference tree in index order.
+    let mut by_index = vec![None; total as usize];
+    for chunk in (0..total).collect::<Vec<_>>().chunks(6000) {
+        let appends = chunk
+            .iter()
+            .map(|i| log.append(PendingEntry::new(i.to_be_bytes().to_vec())));
+        let acks = futures_util::future::join_all(appends).await;
+        for (i, ack) in chunk.iter().zip(acks) {
+            let index = ack.unwrap().index as usize;
+            assert!(
+                by_index[index].replace(*i).is_none(),
+                "index {index} used twice"
+            );
+        }
+    }
+    let mut reference = signet_tlog::tree::MemoryTree::new();
+    for i in by_index {
+        reference.append(&i.expect("no gap").to_be_bytes());
+    }
+    let head = log.latest().await.unwrap();
+    assert_eq!((head.size, head.root), (u64::from(total), reference.root()));
+    for index in [0u64, 255, 256, 65_535, 65_536, 65_999] {
+        let proof = log.inclusion_proof(index, head.size).await.unwrap();
+        assert_eq!(
+            proof,
+            signet_tlog::proof::prove_inclusion(&reference, index, head.size).unwrap()
+        );
+    }
+    let proof = log.consistency_proof(65_536, head.size).await.unwrap();
+    let old = signet_tlog::tree::root_hash(&reference, 65_536).unwrap();
+    verify_consistency(65_536, head.size, &old, &head.root, &proof).unwrap();
+    assert_eq!(
+        log.tile(TileId::at_size(2, 0, head.size).unwrap())
+            .await
+            .unwrap()
+            .len(),
+        32
+    );
+    let report = verify_log(store.as_ref(), &verifier()).await.unwrap();
+    assert_eq!(report.entries, u64::from(total));
+}

@@ -11,6 +11,7 @@
 //!   (manifests and blobs) with size limits, digest verification, token auth and
 //!   retries of idempotent requests.
 //! - [`manifest`]: lenient serde types for OCI/Docker image manifests and indexes.
+//! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are
@@ -21,6 +22,7 @@
 pub mod auth;
 pub mod client;
 mod error;
+pub mod layout;
 pub mod manifest;
 pub mod reference;
 pub mod resolve;

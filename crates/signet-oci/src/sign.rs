@@ -8,7 +8,9 @@ use signet_core::Digest;
 use signet_core::KeyError;
 use signet_core::keys::Signer;
 use signet_core::payload::SimpleSigningPayload;
-use signet_core::signature_manifest::{Layer, SIGNATURE_ANNOTATION};
+use signet_core::signature_manifest::{
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, Layer, SIGNATURE_ANNOTATION,
+};
 use thiserror::Error;
 
 use crate::Reference;
@@ -25,6 +27,14 @@ pub enum SignError {
     /// Storing the signature failed.
     #[error(transparent)]
     Store(#[from] SignatureStoreError),
+    /// A `--payload` given in place of the generated one is not for this image.
+    #[error("{reference}: the payload given is not for this image: {reason}")]
+    Payload {
+        /// The image.
+        reference: String,
+        /// What does not match.
+        reason: String,
+    },
     /// The signer failed.
     #[error("signing {reference} with {key}: {error}")]
     Signer {
@@ -38,12 +48,47 @@ pub enum SignError {
 }
 
 /// Options for [`sign_image`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SignOptions {
     /// `-a key=value` claims, written to the payload's `optional`.
     pub annotations: BTreeMap<String, String>,
     /// Also sign every manifest an index lists.
     pub recursive: bool,
+    /// The `docker-reference` to claim instead of the image's repository
+    /// (cosign's `--sign-container-identity`).
+    pub claimed_identity: Option<String>,
+    /// A payload to sign instead of the generated one (cosign's `--payload`);
+    /// it must be a simple-signing payload for the manifest being signed.
+    pub payload: Option<Vec<u8>>,
+    /// A certificate for the signing key, stored with each signature.
+    pub certificate: Option<CertificateAnnotations>,
+    /// Store the signature in the registry (cosign's `--upload`). Without it
+    /// the image is only resolved, and the signature returned.
+    pub upload: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        Self {
+            annotations: BTreeMap::new(),
+            recursive: false,
+            claimed_identity: None,
+            payload: None,
+            certificate: None,
+            upload: true,
+        }
+    }
+}
+
+/// A certificate (and its chain) for the signing key, in PEM, stored with
+/// each signature as the `dev.sigstore.cosign/certificate` and `/chain`
+/// layer annotations. The caller checks it against the key before signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAnnotations {
+    /// The leaf certificate.
+    pub certificate_pem: String,
+    /// Its CA chain, issuer first.
+    pub chain_pem: Option<String>,
 }
 
 /// One manifest that was signed.
@@ -51,8 +96,13 @@ pub struct SignOptions {
 pub struct SignedManifest {
     /// The manifest, by digest.
     pub reference: Reference,
-    /// Whether a signature was added or already present.
-    pub outcome: AppendOutcome,
+    /// Whether a signature was added or already present; `None` when not
+    /// uploaded.
+    pub outcome: Option<AppendOutcome>,
+    /// The signed payload.
+    pub payload: Vec<u8>,
+    /// The signature, base64 as the layer annotation holds it.
+    pub signature_b64: String,
 }
 
 /// Resolves `image` to a digest once, signs it (and with `recursive`, every
@@ -63,29 +113,57 @@ pub async fn sign_image(
     image: &Reference,
     options: &SignOptions,
 ) -> Result<Vec<SignedManifest>, SignError> {
-    let digests = resolve_image(store.client(), image, options.recursive).await?;
+    // A digest needs no lookup when nothing is uploaded.
+    let digests = match (image.digest(), options.upload, options.recursive) {
+        (Some(digest), false, false) => vec![digest.clone()],
+        _ => resolve_image(store.client(), image, options.recursive).await?,
+    };
     let mut signed = Vec::with_capacity(digests.len());
     for digest in digests {
-        let outcome = sign_digest(store, signer, image, &digest, options).await?;
-        signed.push(SignedManifest {
-            reference: image.with_digest(digest),
-            outcome,
-        });
+        signed.push(sign_digest(store, signer, image, digest, options).await?);
     }
     Ok(signed)
+}
+
+/// The payload to sign for `digest`: the one given (checked to be for this
+/// digest), or the one cosign would build.
+fn payload_for(
+    image: &Reference,
+    digest: &Digest,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
+    let Some(given) = &options.payload else {
+        // cosign names the image's repository, without tag, in the payload.
+        let identity = options
+            .claimed_identity
+            .clone()
+            .unwrap_or_else(|| image.repo_name());
+        return Ok(
+            SimpleSigningPayload::new(identity, digest.clone(), &options.annotations).to_bytes(),
+        );
+    };
+    let mismatch = |reason: String| SignError::Payload {
+        reference: image.to_string(),
+        reason,
+    };
+    let parsed = SimpleSigningPayload::parse(given).map_err(|e| mismatch(e.to_string()))?;
+    if &parsed.manifest_digest != digest {
+        return Err(mismatch(format!(
+            "it names {}, the image is {digest}",
+            parsed.manifest_digest
+        )));
+    }
+    Ok(given.clone())
 }
 
 async fn sign_digest(
     store: &SignatureStore,
     signer: &dyn Signer,
     image: &Reference,
-    digest: &Digest,
+    digest: Digest,
     options: &SignOptions,
-) -> Result<AppendOutcome, SignError> {
-    // cosign names the image's repository, without tag, in the payload.
-    let payload =
-        SimpleSigningPayload::new(image.repo_name(), digest.clone(), &options.annotations)
-            .to_bytes();
+) -> Result<SignedManifest, SignError> {
+    let payload = payload_for(image, &digest, options)?;
     let signature = signer
         .sign(&payload)
         .await
@@ -94,7 +172,28 @@ async fn sign_digest(
             key: signer.describe(),
             error,
         })?;
-    let layer = Layer::simple_signing(&payload, B64.encode(&signature));
+    let signature_b64 = B64.encode(&signature);
+    let reference = image.with_digest(digest.clone());
+    if !options.upload {
+        return Ok(SignedManifest {
+            reference,
+            outcome: None,
+            payload,
+            signature_b64,
+        });
+    }
+    let mut layer = Layer::simple_signing(&payload, signature_b64.clone());
+    if let Some(certificate) = &options.certificate {
+        layer.annotations.insert(
+            CERTIFICATE_ANNOTATION.to_owned(),
+            certificate.certificate_pem.clone(),
+        );
+        if let Some(chain) = &certificate.chain_pem {
+            layer
+                .annotations
+                .insert(CHAIN_ANNOTATION.to_owned(), chain.clone());
+        }
+    }
     let public = signer.public_key();
     let same_key = |existing: &Layer| {
         existing
@@ -103,7 +202,13 @@ async fn sign_digest(
             .and_then(|s| B64.decode(s.trim()).ok())
             .is_some_and(|sig| public.verify(&payload, &sig).is_ok())
     };
-    Ok(store
-        .append(image.repository_ref(), digest, &payload, layer, &same_key)
-        .await?)
+    let outcome = store
+        .append(image.repository_ref(), &digest, &payload, layer, &same_key)
+        .await?;
+    Ok(SignedManifest {
+        reference,
+        outcome: Some(outcome),
+        payload,
+        signature_b64,
+    })
 }

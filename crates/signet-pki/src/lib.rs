@@ -10,6 +10,8 @@
 //! - [`sct`]: RFC 6962 SCTs: embedded lists and detached JSON, verification by
 //!   rebuilding the precertificate, and a CT log signer.
 //! - [`timestamp`] and [`tsa`]: RFC 3161 timestamps, verified and issued.
+//! - [`key_certificate`]: a certificate given with a signing key, checked
+//!   against the key and its chain before signet attaches it to signatures.
 //! - [`issue`] and [`ca`]: Fulcio leaves (precertificate → SCT → final
 //!   certificate), roots, intermediates and TSA chains.
 //!
@@ -59,6 +61,7 @@ pub mod certificate;
 pub mod chain;
 pub mod error;
 pub mod issue;
+pub mod key_certificate;
 pub mod limits;
 pub mod oid;
 pub mod profile;

@@ -2,10 +2,9 @@
 //!
 //! The log signs the RFC 8785 (JCS) form of
 //! `{"body":"<base64 entry>","integratedTime":<s>,"logID":"<hex>","logIndex":<n>}`
-//! with ECDSA (DER, SHA-256). The payload has four fixed members of two
-//! types, so its canonical form is written here directly: members in
-//! code-point order, strings with JCS escaping, integers in plain decimal
-//! (refused beyond ±2^53, where JCS would switch to a float spelling).
+//! with ECDSA (DER, SHA-256), canonicalized by `signet_core::jcs` (the
+//! project's one RFC 8785 implementation; integers beyond ±2^53, where JCS
+//! would switch to a float spelling, are refused).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -29,24 +28,6 @@ pub struct SetPayload {
     pub log_index: i64,
 }
 
-fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 fn safe_integer(name: &str, value: i64) -> Result<i64, TlogError> {
     if !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&value) {
         return Err(TlogError::malformed(
@@ -60,17 +41,14 @@ fn safe_integer(name: &str, value: i64) -> Result<i64, TlogError> {
 impl SetPayload {
     /// The RFC 8785 canonical JSON bytes the log signs.
     pub fn canonical_json(&self) -> Result<Vec<u8>, TlogError> {
-        let mut out = String::with_capacity(self.body.len() * 4 / 3 + 160);
-        out.push_str("{\"body\":");
-        push_json_string(&mut out, &B64.encode(&self.body));
-        out.push_str(",\"integratedTime\":");
-        out.push_str(&safe_integer("integratedTime", self.integrated_time)?.to_string());
-        out.push_str(",\"logID\":");
-        push_json_string(&mut out, &hex::encode(self.log_id));
-        out.push_str(",\"logIndex\":");
-        out.push_str(&safe_integer("logIndex", self.log_index)?.to_string());
-        out.push('}');
-        Ok(out.into_bytes())
+        let payload = serde_json::json!({
+            "body": B64.encode(&self.body),
+            "integratedTime": safe_integer("integratedTime", self.integrated_time)?,
+            "logID": hex::encode(self.log_id),
+            "logIndex": safe_integer("logIndex", self.log_index)?,
+        });
+        signet_core::jcs::canonicalize(&payload)
+            .map_err(|e| TlogError::malformed("signed entry timestamp payload", e))
     }
 
     /// Signs the payload with the log's ECDSA key; returns the DER signature.
@@ -132,9 +110,6 @@ mod tests {
             ..p
         };
         assert!(big.canonical_json().is_err());
-        let mut s = String::new();
-        push_json_string(&mut s, "a\"\\\n\u{1}é");
-        assert_eq!(s, "\"a\\\"\\\\\\n\\u0001é\"");
     }
 
     #[test]

@@ -109,12 +109,14 @@ impl TileId {
         }
         let level = node.level / TILE_HEIGHT;
         let within = node.level % TILE_HEIGHT;
-        let first = node.index.checked_shl(u32::from(within))?;
+        let first = node.index.checked_mul(1u64 << within)?;
         Self::at_size(level, first / TILE_WIDTH, tree_size)
     }
 
     /// Every tile that differs between trees of `old_size` and `new_size`
-    /// leaves: what a log writes when it grows (Go's `tlog.NewTiles`).
+    /// leaves: what a log writes when it grows (Go's `tlog.NewTiles`). The
+    /// result has about `(new_size - old_size) / 256` tiles plus one per
+    /// level: meant for a log's own growth, not for arbitrary ranges.
     pub fn changed(old_size: u64, new_size: u64) -> Vec<Self> {
         let mut out = Vec::new();
         for level in 0..=MAX_TILE_LEVEL {
@@ -489,10 +491,8 @@ impl HashSource for TileSet {
                 node.level, node.index
             ))
         };
-        let first = node
-            .index
-            .checked_shl(u32::from(within))
-            .ok_or_else(missing)?;
+        // Multiplication, not a shift: a shift would drop high bits silently.
+        let first = node.index.checked_mul(1u64 << within).ok_or_else(missing)?;
         let tile = self
             .tiles
             .get(&(level, first / TILE_WIDTH))
@@ -663,6 +663,18 @@ mod tests {
             let _ = TilePath::parse(&path);
             let _ = decode_entry_bundle(&data, width);
             let _ = decode_hash_tile(&data, width);
+        }
+
+        #[test]
+        fn tile_lookups_never_panic(level in any::<u8>(), index in any::<u64>(), size in any::<u64>()) {
+            let node = NodeId::new(level, index);
+            let _ = TileId::for_node(node, size);
+            let _ = TileSet::tiles_for(&[node], size);
+            let mut set = TileSet::new();
+            set.insert(level % 64, index, vec![Hash([1; 32]); 256]);
+            let _ = set.node_hash(node);
+            // Growth by a batch (the function's use), at any tree size.
+            let _ = TileId::changed(size.saturating_sub(index % 5000), size);
         }
 
         #[test]

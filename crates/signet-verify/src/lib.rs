@@ -41,10 +41,12 @@
 
 mod certificate;
 mod content;
+pub mod detached;
 mod error;
 mod identity;
 mod image;
 mod keys;
+pub mod local;
 mod material;
 pub mod online;
 mod result;

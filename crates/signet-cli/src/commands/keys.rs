@@ -66,14 +66,19 @@ async fn write_key_pair(
 }
 
 pub async fn public_key(args: PublicKeyArgs) -> Result<(), Failure> {
-    let key: KeyRef = args.key.parse()?;
+    let Some(key) = &args.key else {
+        return Err(Failure::other(anyhow::anyhow!(
+            "no key given: pass --key KEYREF"
+        )));
+    };
+    let key: KeyRef = key.parse()?;
     let public = signet_kms::load_public_key(&key, &CliPasswords::new()).await?;
     match &args.outfile {
         Some(path) => {
             files::write_new(path, public.to_pem().as_bytes(), 0o644)?;
             eprintln!("Public key written to {}", path.display());
         }
-        None => print!("{}", public.to_pem()),
+        None => crate::output::print(&public.to_pem())?,
     }
     Ok(())
 }

@@ -1,42 +1,42 @@
 //! verify: key-based image verification, any of several keys, many images
 //! verified concurrently over one connection pool.
 
+use std::path::Path;
+
 use anyhow::anyhow;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::StreamExt;
 use futures_util::stream;
+use signet_core::limits;
 use signet_kms::KeyRef;
 use signet_oci::Reference;
+use signet_oci::layout::OciLayout;
 use signet_oci::resolve::ImageLookupError;
+use signet_verify::local::{LocalVerifyError, verify_saved_image};
 use signet_verify::online::{ImageVerifyError, verify_image};
-use signet_verify::{ImagePolicy, TrustedKey, VerifyError};
+use signet_verify::{ImagePolicy, TrustedKey, VerifiedImage, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
 use crate::exit::{self, Batch, Failure};
 use crate::output::{self, Header};
 use crate::password::CliPasswords;
+use crate::progress::Progress;
 
 pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
-    if args.certificate_identity.is_some()
-        || args.certificate_identity_regexp.is_some()
-        || args.certificate_oidc_issuer.is_some()
-        || args.certificate_oidc_issuer_regexp.is_some()
-    {
-        return Err(Failure::other(anyhow!(
-            "keyless verification (--certificate-identity/--certificate-oidc-issuer) is not available yet; verify with --key"
-        )));
-    }
     if args.key.is_empty() {
-        return Err(Failure::other(anyhow!(
-            "no key given: pass --key KEYREF (repeatable)"
-        )));
+        return Err(crate::unsupported::keyless("verifying without --key"));
     }
     let annotations = super::parse_annotations(&args.annotations)?;
-    let images = args
-        .images
-        .iter()
-        .map(|i| i.parse::<Reference>().map_err(|e| anyhow!("{e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-
+    let detached = detached_signature(&args)?;
+    let images = if args.local_image {
+        Vec::new()
+    } else {
+        args.images
+            .iter()
+            .map(|i| i.parse::<Reference>().map_err(|e| anyhow!("{e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
     for k in &args.key {
@@ -48,15 +48,23 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         keys,
         &crate::trust::VerifierFlags {
             trusted_root: None,
-            insecure_ignore_tlog: args.insecure_ignore_tlog,
+            insecure_ignore_tlog: args.insecure_ignore_tlog || args.private_infrastructure,
         },
     )?;
-    let store = crate::registry::signature_store(&args.registry)?;
-    if args.insecure_ignore_tlog {
+    tracing::debug!(keys = ?args.key, "trusted keys loaded");
+    if args.insecure_ignore_tlog && !args.private_infrastructure {
         eprintln!(
             "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature."
         );
     }
+    let header = Header {
+        annotations: !annotations.is_empty(),
+        tlog_ignored: args.insecure_ignore_tlog || args.private_infrastructure,
+    };
+    if args.local_image {
+        return verify_local(&args, &verifier, &annotations, &header);
+    }
+    let store = crate::registry::signature_store(&args.registry)?;
 
     let policy_for = |image: &Reference| {
         let annotations = annotations.clone();
@@ -72,6 +80,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
             p
         }
     };
+    let progress = Progress::new(images.len(), "verified");
     let mut results: Vec<(usize, Result<Vec<_>, ImageVerifyError>)> =
         stream::iter(images.iter().enumerate())
             .map(|(i, image)| {
@@ -79,53 +88,131 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
                 let verifier = &verifier;
                 let policy = policy_for(image);
                 let recursive = args.recursive;
+                let detached = &detached;
                 async move {
-                    (
-                        i,
-                        verify_image(store, verifier, image, recursive, policy).await,
-                    )
+                    let outcome = match detached {
+                        Some((signature, payload)) => signet_verify::detached::verify_detached(
+                            store,
+                            verifier,
+                            image,
+                            signature,
+                            payload.as_deref(),
+                            policy,
+                        )
+                        .await
+                        .map(|v| vec![v]),
+                        None => verify_image(store, verifier, image, recursive, policy).await,
+                    };
+                    (i, outcome)
                 }
             })
             .buffer_unordered(args.concurrency.max(1))
+            .inspect(|(_, result)| progress.done(result.is_ok()))
             .collect()
             .await;
+    progress.finish();
     results.sort_by_key(|(i, _)| *i);
 
-    let header = Header {
-        annotations: !annotations.is_empty(),
-        tlog_ignored: args.insecure_ignore_tlog,
-    };
     let mut batch = Batch::new(images.len());
     for (i, result) in results {
+        tracing::debug!(image = %args.images[i], verified = result.is_ok(), "image done");
         match result {
-            Ok(verified) => {
-                header.print(&args.images[i]);
-                match args.output {
-                    OutputFormat::Json => println!("\n{}", output::payloads_json(&verified)),
-                    OutputFormat::Text => print!("{}", output::payloads_text(&verified)),
-                }
-            }
+            Ok(verified) => print_verified(&header, &args.images[i], &verified, args.output)?,
             Err(e) => batch.fail(Failure::with_code(exit_code(&e), e)),
         }
     }
     batch.finish("failed verification")
 }
 
+fn print_verified(
+    header: &Header,
+    reference: &str,
+    verified: &[VerifiedImage],
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    header.print(reference);
+    match format {
+        OutputFormat::Json => output::print(&format!("\n{}\n", output::payloads_json(verified)))?,
+        OutputFormat::Text => output::print(&output::payloads_text(verified))?,
+    }
+    Ok(())
+}
+
+/// `--local-image`: each argument is a directory written by `cosign save`.
+fn verify_local(
+    args: &VerifyArgs,
+    verifier: &Verifier,
+    annotations: &std::collections::BTreeMap<String, String>,
+    header: &Header,
+) -> Result<(), Failure> {
+    if args.match_repository {
+        return Err(Failure::other(anyhow!(
+            "--match-repository needs a registry reference; a saved image names no repository"
+        )));
+    }
+    if args.signature.is_some() {
+        return Err(Failure::other(anyhow!(
+            "--signature verifies an image in a registry; with --local-image the signatures come from the layout"
+        )));
+    }
+    let mut batch = Batch::new(args.images.len());
+    for dir in &args.images {
+        let outcome = OciLayout::open(Path::new(dir))
+            .map_err(LocalVerifyError::from)
+            .and_then(|layout| {
+                verify_saved_image(verifier, &layout, |digest| {
+                    let mut p = ImagePolicy::for_digest(digest);
+                    for (k, v) in annotations {
+                        p = p.annotation(k.clone(), v.clone());
+                    }
+                    p
+                })
+            });
+        match outcome {
+            Ok(verified) => print_verified(header, dir, &[verified], args.output)?,
+            Err(e) => {
+                let code = match &e {
+                    LocalVerifyError::Verify { error, .. } => verify_error_code(error),
+                    _ => exit::OTHER,
+                };
+                batch.fail(Failure::with_code(code, e));
+            }
+        }
+    }
+    batch.finish("failed verification")
+}
+
+/// `--signature` (a file, or the base64 signature itself) and `--payload`.
+fn detached_signature(args: &VerifyArgs) -> anyhow::Result<Option<(String, Option<Vec<u8>>)>> {
+    let Some(given) = &args.signature else {
+        if args.payload.is_some() {
+            return Err(anyhow!(
+                "--payload is the payload of a --signature; give both"
+            ));
+        }
+        return Ok(None);
+    };
+    let signature = B64.encode(super::signature_content(given)?);
+    let payload = match &args.payload {
+        Some(path) => Some(limits::read_file(path, super::PAYLOAD_FILE)?),
+        None => None,
+    };
+    Ok(Some((signature, payload)))
+}
+
 fn exit_code(e: &ImageVerifyError) -> i32 {
     match e {
         ImageVerifyError::Image(ImageLookupError::NotFound { .. }) => exit::IMAGE_NOT_FOUND,
-        ImageVerifyError::Verify {
-            error: VerifyError::NoSignatures { .. },
-            ..
-        } => exit::NO_SIGNATURES,
-        ImageVerifyError::Verify {
-            error: VerifyError::NoMatchingSignature { .. },
-            ..
-        } => exit::NO_MATCHING_SIGNATURE,
-        ImageVerifyError::Verify {
-            error: VerifyError::NoCertificate { .. },
-            ..
-        } => exit::NO_CERTIFICATE,
+        ImageVerifyError::Verify { error, .. } => verify_error_code(error),
+        _ => exit::OTHER,
+    }
+}
+
+fn verify_error_code(error: &VerifyError) -> i32 {
+    match error {
+        VerifyError::NoSignatures { .. } => exit::NO_SIGNATURES,
+        VerifyError::NoMatchingSignature { .. } => exit::NO_MATCHING_SIGNATURE,
+        VerifyError::NoCertificate { .. } => exit::NO_CERTIFICATE,
         _ => exit::OTHER,
     }
 }

@@ -4,11 +4,14 @@
 
 use base64::Engine as _;
 
-use crate::harness::{PASSWORD, require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
-#[test]
-fn tls_and_basic_auth_with_every_credential_source() {
-    let env = require_env!();
+tests![
+    tls_and_basic_auth_with_every_credential_source,
+    podman_namespace_keys_pick_the_most_specific_entry
+];
+
+fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (host, user, password) = &env.auth_registry;
@@ -130,9 +133,7 @@ fn tls_and_basic_auth_with_every_credential_source() {
 
 /// podman `auth.json` keys scoped to a namespace: the most specific key that
 /// encloses the repository wins, as containers/image (skopeo) decides.
-#[test]
-fn podman_namespace_keys_pick_the_most_specific_entry() {
-    let env = require_env!();
+fn podman_namespace_keys_pick_the_most_specific_entry(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (host, user, password) = &env.auth_registry;

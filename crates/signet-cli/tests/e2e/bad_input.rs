@@ -4,14 +4,19 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use crate::harness::{require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, Local, signet_key_pair, tests, unique_repo};
+
+tests![
+    broken_key_files_and_passwords,
+    malformed_signature_manifests_and_layers,
+    registry_down_or_failing,
+    bad_references_and_unsupported_modes
+];
 
 const HTTP: &str = "--allow-http-registry";
 const NO_TLOG: &str = "--tlog-upload=false";
 
-#[test]
-fn broken_key_files_and_passwords() {
-    let env = require_env!();
+fn broken_key_files_and_passwords(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -73,9 +78,7 @@ fn broken_key_files_and_passwords() {
     assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
 }
 
-#[test]
-fn malformed_signature_manifests_and_layers() {
-    let env = require_env!();
+fn malformed_signature_manifests_and_layers(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -219,9 +222,7 @@ fn always(status: u16) -> (String, std::thread::JoinHandle<()>) {
     (addr, handle)
 }
 
-#[test]
-fn registry_down_or_failing() {
-    let env = require_env!();
+fn registry_down_or_failing(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -248,16 +249,17 @@ fn registry_down_or_failing() {
         .fails_with(1, "--allow-http-registry");
 }
 
-#[test]
-fn bad_references_and_unsupported_modes() {
-    let env = require_env!();
+fn bad_references_and_unsupported_modes(env: &Local) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
     env.signet(d, &["verify", "--key", "k.pub", "UPPER/Case:bad tag"])
         .fails_with(1, "invalid");
     env.signet(d, &["sign", HTTP, "registry.invalid/app:v1"])
-        .fails_with(1, "keyless signing is not available yet");
+        .fails_with(
+            1,
+            "not supported yet: signing without --key: keyless signing",
+        );
     env.signet(
         d,
         &[
@@ -269,5 +271,5 @@ fn bad_references_and_unsupported_modes() {
             "registry.invalid/app:v1",
         ],
     )
-    .fails_with(1, "keyless verification");
+    .fails_with(1, "not supported yet: --certificate-identity: keyless");
 }

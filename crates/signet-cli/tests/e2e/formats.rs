@@ -10,7 +10,12 @@ use std::process::Command;
 use signet_core::bundle::Bundle;
 use signet_trust::{ClientTrustConfig, TrustedRoot, public_good};
 
-use crate::harness::require_env;
+use crate::harness::{Peers, tests};
+
+tests![
+    rewritten_public_good_bundles_verify_in_the_peers,
+    rewritten_rekor_v2_and_dsse_bundles_verify_in_sigstore_python,
+];
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -34,9 +39,7 @@ fn check(what: &str, mut c: Command) {
     );
 }
 
-#[test]
-fn rewritten_public_good_bundles_verify_in_the_peers() {
-    let env = require_env!();
+fn rewritten_public_good_bundles_verify_in_the_peers(env: &Peers) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let root = TrustedRoot::parse(public_good::TRUSTED_ROOT_JSON).unwrap();
@@ -78,7 +81,7 @@ fn rewritten_public_good_bundles_verify_in_the_peers() {
         )
         .ok();
         let mut c = Command::new(&sigstore_go);
-        c.current_dir(d).env("HOME", env.peer_home.path()).args([
+        c.current_dir(d).env("HOME", env.home.path()).args([
             "-trustedrootJSONpath",
             "trusted_root.json",
             "-expectedSAN",
@@ -91,7 +94,7 @@ fn rewritten_public_good_bundles_verify_in_the_peers() {
         ]);
         check("sigstore-go", c);
         let mut c = Command::new(&sigstore_python);
-        c.current_dir(d).env("HOME", env.peer_home.path()).args([
+        c.current_dir(d).env("HOME", env.home.path()).args([
             "--trust-config",
             "trust_config.json",
             "verify",
@@ -113,9 +116,7 @@ fn rewritten_public_good_bundles_verify_in_the_peers() {
 /// DSSE bundles, re-serialized by signet, verify in sigstore-python under a
 /// client trust config signet wrote from the case's own trusted root; a
 /// tampered artifact is still refused.
-#[test]
-fn rewritten_rekor_v2_and_dsse_bundles_verify_in_sigstore_python() {
-    let env = require_env!();
+fn rewritten_rekor_v2_and_dsse_bundles_verify_in_sigstore_python(env: &Peers) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let python = env.peers.join("bin/sigstore");
@@ -142,7 +143,7 @@ fn rewritten_rekor_v2_and_dsse_bundles_verify_in_sigstore_python() {
         let verify = |artifact: &Path| {
             let mut c = Command::new(&python);
             c.current_dir(d)
-                .env("HOME", env.peer_home.path())
+                .env("HOME", env.home.path())
                 .env("HTTPS_PROXY", "http://127.0.0.1:9")
                 .env("HTTP_PROXY", "http://127.0.0.1:9")
                 .arg("--trust-config")

@@ -1,38 +1,216 @@
-//! Test harness: service discovery, test images, and running the binaries.
+//! The end-to-end test harness: contexts a test runs in, the runner that
+//! reports a test whose context is missing as *ignored* (never as passed),
+//! and helpers for running the binaries.
+//!
+//! # Writing a test
+//!
+//! A test is a plain function taking the context it needs, listed in its
+//! module's `tests!` line:
+//!
+//! ```ignore
+//! use crate::harness::{Env, tests};
+//!
+//! tests![signs_and_verifies];
+//!
+//! fn signs_and_verifies(env: &Env) {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     env.signet(dir.path(), &["version"]).ok();
+//! }
+//! ```
+//!
+//! The parameter type says what the test needs, and so when it can run:
+//!
+//! | context  | needs                                             | has |
+//! |----------|---------------------------------------------------|-----|
+//! | `&Local` | nothing: the `signet` binary and a temp `HOME`    | `signet`, `signet_with` |
+//! | `&Peers` | the peer binaries (`scripts/setup-peers.sh`)      | `Local`'s, plus `cosign`, `skopeo`, `peers` (their directory) |
+//! | `&Env`   | the services `scripts/test.sh` starts, and peers  | `Peers`', plus registries, OpenBao, test images |
+//!
+//! A module can add a context of its own for a service only it uses: a type
+//! implementing [`Context`] whose `get` builds on `Env::get()` (see
+//! `vault_tls.rs`).
+//!
+//! A test whose context is missing is reported as `ignored (why)` and counted
+//! in the closing line's ignored total; with `SIGNET_E2E_REQUIRED=1` (as in
+//! `scripts/test.sh`) it fails instead. A function left out of `tests!` is
+//! dead code, which the build reports. A new module goes into `main.rs`'s
+//! list. Assertions panic as in any test; the runner turns a panic into a
+//! failure.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
 pub const PASSWORD: &str = "correct horse";
 
+/// What a test runs in. Implemented by [`Local`], [`Peers`] and [`Env`].
+pub trait Context: Sync + 'static {
+    /// The context, set up once per test process, or why it cannot be had.
+    fn get() -> Result<&'static Self, String>;
+}
+
+/// One registered test: its name and a runner bound to its context.
+pub struct Test {
+    name: String,
+    run: Box<dyn FnOnce() -> Result<Completion, Failed> + Send>,
+}
+
+impl Test {
+    /// A test named `path` (its module path) that runs `f` in `C`.
+    pub fn new<C: Context>(path: &str, f: fn(&C)) -> Self {
+        let name = path.strip_prefix("e2e::").unwrap_or(path).to_owned();
+        Self {
+            name,
+            run: Box::new(move || match C::get() {
+                Ok(context) => {
+                    f(context);
+                    Ok(Completion::Completed)
+                }
+                Err(why) if required() => Err(format!("cannot run: {why}").into()),
+                Err(why) => Ok(Completion::ignored_with(why)),
+            }),
+        }
+    }
+}
+
+/// `tests![a, b, c];` registers the functions `a`, `b` and `c` of the
+/// current module; each takes `&Local`, `&Peers` or `&Env`.
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        /// The tests of this module.
+        pub fn tests() -> Vec<$crate::harness::Test> {
+            vec![$($crate::harness::Test::new(
+                concat!(module_path!(), "::", stringify!($name)),
+                $name,
+            )),*]
+        }
+    };
+}
+pub(crate) use tests;
+
+/// Runs every module's tests with libtest's command line and output.
+pub fn run_all(modules: &[fn() -> Vec<Test>]) -> ! {
+    let args = Arguments::from_args();
+    let trials = modules
+        .iter()
+        .flat_map(|tests| tests())
+        .map(|t| Trial::ignorable_test(t.name, t.run))
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
+}
+
+/// `SIGNET_E2E_REQUIRED=1`: a missing context fails the test.
+fn required() -> bool {
+    std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1")
+}
+
+/// An environment variable the services set, or why the test cannot run.
+pub fn var(name: &str) -> Result<String, String> {
+    std::env::var(name)
+        .map_err(|_| format!("{name} is not set: scripts/test.sh starts the services"))
+}
+
+/// The `signet` binary with its own empty `HOME`, so no test reads the
+/// developer's docker, podman or cosign configuration.
+pub struct Local {
+    /// HOME (and TUF_ROOT, XDG_RUNTIME_DIR) for every binary a test runs.
+    pub home: tempfile::TempDir,
+}
+
+impl Context for Local {
+    fn get() -> Result<&'static Self, String> {
+        static LOCAL: OnceLock<Local> = OnceLock::new();
+        Ok(LOCAL.get_or_init(|| {
+            let home = tempfile::tempdir().expect("temp dir");
+            std::fs::create_dir_all(home.path().join("tuf")).expect("tuf dir");
+            Local { home }
+        }))
+    }
+}
+
+/// The real peers that `scripts/setup-peers.sh` installs: cosign 2.5,
+/// skopeo 1.18, sigstore-python and sigstore-go (`$SIGNET_PEERS`, else the
+/// workspace's `.peers`).
+pub struct Peers {
+    local: &'static Local,
+    pub peers: PathBuf,
+}
+
+impl Deref for Peers {
+    type Target = Local;
+    fn deref(&self) -> &Local {
+        self.local
+    }
+}
+
+impl Context for Peers {
+    fn get() -> Result<&'static Self, String> {
+        static PEERS: OnceLock<Result<Peers, String>> = OnceLock::new();
+        PEERS
+            .get_or_init(|| {
+                let peers = match std::env::var_os("SIGNET_PEERS") {
+                    Some(p) => PathBuf::from(p),
+                    None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.peers"),
+                };
+                for bin in ["cosign", "skopeo", "sigstore", "sigstore-go-verification"] {
+                    if !peers.join("bin").join(bin).is_file() {
+                        return Err(format!(
+                            "{} not found: scripts/setup-peers.sh installs the peers",
+                            peers.join("bin").join(bin).display()
+                        ));
+                    }
+                }
+                Ok(Peers {
+                    local: Local::get()?,
+                    peers,
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// The services `scripts/test.sh` starts, and the peers.
 pub struct Env {
+    peers_ctx: &'static Peers,
     pub registry: String,
     pub vault_addr: String,
     pub vault_token: String,
-    pub peers: PathBuf,
     /// A TLS registry (self-signed) with basic auth: (host:port, user, password).
     pub auth_registry: (String, String, String),
     /// An OCI layout with tags `v1` (one manifest) and `multi` (an index).
     layout: tempfile::TempDir,
-    /// HOME and TUF_ROOT for the peers, so they never read the real ones.
-    pub peer_home: tempfile::TempDir,
 }
 
-/// The services, or `None` (test skipped) when they are not running.
-pub fn env() -> Option<&'static Env> {
-    static ENV: OnceLock<Option<Env>> = OnceLock::new();
-    let env = ENV.get_or_init(|| {
-        let registry = std::env::var("SIGNET_TEST_REGISTRY").ok()?;
-        let vault_addr = std::env::var("SIGNET_TEST_VAULT_ADDR").ok()?;
-        let vault_token = std::env::var("SIGNET_TEST_VAULT_TOKEN").ok()?;
-        let peers = PathBuf::from(std::env::var("SIGNET_PEERS").ok()?);
+impl Deref for Env {
+    type Target = Peers;
+    fn deref(&self) -> &Peers {
+        self.peers_ctx
+    }
+}
+
+impl Context for Env {
+    fn get() -> Result<&'static Self, String> {
+        static ENV: OnceLock<Result<Env, String>> = OnceLock::new();
+        ENV.get_or_init(Env::start).as_ref().map_err(Clone::clone)
+    }
+}
+
+impl Env {
+    fn start() -> Result<Env, String> {
+        let registry = var("SIGNET_TEST_REGISTRY")?;
+        let vault_addr = var("SIGNET_TEST_VAULT_ADDR")?;
+        let vault_token = var("SIGNET_TEST_VAULT_TOKEN")?;
         let auth_registry = (
-            std::env::var("SIGNET_TEST_AUTH_REGISTRY").ok()?,
-            std::env::var("SIGNET_TEST_AUTH_USER").ok()?,
-            std::env::var("SIGNET_TEST_AUTH_PASSWORD").ok()?,
+            var("SIGNET_TEST_AUTH_REGISTRY")?,
+            var("SIGNET_TEST_AUTH_USER")?,
+            var("SIGNET_TEST_AUTH_PASSWORD")?,
         );
+        let peers_ctx = Peers::get()?;
         let layout = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mk-oci-layout.py");
         let status = Command::new("python3")
@@ -40,53 +218,35 @@ pub fn env() -> Option<&'static Env> {
             .arg(layout.path())
             .stdout(Stdio::null())
             .status()
-            .expect("python3");
-        assert!(status.success(), "mk-oci-layout.py failed");
-        let peer_home = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir_all(peer_home.path().join("tuf")).unwrap();
+            .map_err(|e| format!("python3: {e}"))?;
+        if !status.success() {
+            return Err("mk-oci-layout.py failed".into());
+        }
         // skopeo: look up sigstore attachments on the test registry, and a
         // permissive default policy for plain copies.
-        let regd = peer_home.path().join("registries.d");
-        std::fs::create_dir_all(&regd).unwrap();
+        let home = peers_ctx.home.path();
+        let regd = home.join("registries.d");
+        std::fs::create_dir_all(&regd).expect("registries.d");
         std::fs::write(
             regd.join("test.yaml"),
             format!("docker:\n  {registry}:\n    use-sigstore-attachments: true\n"),
         )
-        .unwrap();
+        .expect("registries.d/test.yaml");
         std::fs::write(
-            peer_home.path().join("insecure-policy.json"),
+            home.join("insecure-policy.json"),
             r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
         )
-        .unwrap();
-        Some(Env {
+        .expect("insecure-policy.json");
+        Ok(Env {
+            peers_ctx,
             registry,
             vault_addr,
             vault_token,
-            peers,
             auth_registry,
             layout,
-            peer_home,
         })
-    });
-    if env.is_none() {
-        if std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1") {
-            panic!("end-to-end services are not running: run scripts/test.sh");
-        }
-        eprintln!("skipped: end-to-end services not running (run scripts/test.sh)");
     }
-    env.as_ref()
 }
-
-/// Skips the test (returns) when the services are not there.
-macro_rules! require_env {
-    () => {
-        match crate::harness::env() {
-            Some(e) => e,
-            None => return,
-        }
-    };
-}
-pub(crate) use require_env;
 
 /// A repository name no other test uses.
 pub fn unique_repo(prefix: &str) -> String {
@@ -143,12 +303,6 @@ impl Run {
 impl Env {
     pub fn image(&self, repo: &str, tag: &str) -> String {
         format!("{}/{repo}:{tag}", self.registry)
-    }
-
-    fn skopeo_cmd(&self) -> Command {
-        let mut c = Command::new(self.peers.join("bin/skopeo"));
-        c.env("HOME", self.peer_home.path());
-        c
     }
 
     /// Pushes the single-manifest test image; returns its reference and digest.
@@ -339,6 +493,30 @@ impl Env {
         digest
     }
 
+    /// `signet ARGS` in `dir` with COSIGN_PASSWORD set, a clean environment
+    /// and OpenBao's address and token in VAULT_ADDR / VAULT_TOKEN.
+    pub fn signet(&self, dir: &Path, args: &[&str]) -> Run {
+        self.signet_with(dir, args, &[("COSIGN_PASSWORD", PASSWORD)], None)
+    }
+
+    pub fn signet_with(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Run {
+        let mut vault_envs = vec![
+            ("VAULT_ADDR", self.vault_addr.as_str()),
+            ("VAULT_TOKEN", self.vault_token.as_str()),
+        ];
+        vault_envs.extend_from_slice(envs);
+        let local: &Local = self;
+        local.signet_with(dir, args, &vault_envs, stdin)
+    }
+}
+
+impl Local {
     /// `signet ARGS` in `dir` with COSIGN_PASSWORD set and a clean environment.
     pub fn signet(&self, dir: &Path, args: &[&str]) -> Run {
         self.signet_with(dir, args, &[("COSIGN_PASSWORD", PASSWORD)], None)
@@ -354,35 +532,10 @@ impl Env {
         let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
         c.args(args).current_dir(dir);
         self.isolate(&mut c);
-        c.env("VAULT_ADDR", &self.vault_addr)
-            .env("VAULT_TOKEN", &self.vault_token);
         for (k, v) in envs {
             c.env(k, v);
         }
         run(c, stdin)
-    }
-
-    /// `cosign ARGS` in `dir`, offline (empty TUF root), COSIGN_PASSWORD set.
-    pub fn cosign(&self, dir: &Path, args: &[&str]) -> Run {
-        self.cosign_with(dir, args, &[("COSIGN_PASSWORD", PASSWORD)])
-    }
-
-    pub fn cosign_with(&self, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-        let mut c = Command::new(self.peers.join("bin/cosign"));
-        c.args(args).current_dir(dir);
-        self.isolate(&mut c);
-        for (k, v) in envs {
-            c.env(k, v);
-        }
-        run(c, None)
-    }
-
-    pub fn skopeo(&self, dir: &Path, args: &[&str]) -> Run {
-        let mut c = self.skopeo_cmd();
-        c.arg("--registries.d")
-            .arg(self.peer_home.path().join("registries.d"));
-        c.args(args).current_dir(dir);
-        run(c, None)
     }
 
     fn isolate(&self, c: &mut Command) {
@@ -398,9 +551,41 @@ impl Env {
         ] {
             c.env_remove(var);
         }
-        c.env("HOME", self.peer_home.path())
-            .env("TUF_ROOT", self.peer_home.path().join("tuf"))
-            .env("XDG_RUNTIME_DIR", self.peer_home.path());
+        let home = self.home.path();
+        c.env("HOME", home)
+            .env("TUF_ROOT", home.join("tuf"))
+            .env("XDG_RUNTIME_DIR", home);
+    }
+}
+
+impl Peers {
+    /// `cosign ARGS` in `dir`, offline (empty TUF root), COSIGN_PASSWORD set.
+    pub fn cosign(&self, dir: &Path, args: &[&str]) -> Run {
+        self.cosign_with(dir, args, &[("COSIGN_PASSWORD", PASSWORD)])
+    }
+
+    pub fn cosign_with(&self, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut c = Command::new(self.peers.join("bin/cosign"));
+        c.args(args).current_dir(dir);
+        self.isolate(&mut c);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        run(c, None)
+    }
+
+    fn skopeo_cmd(&self) -> Command {
+        let mut c = Command::new(self.peers.join("bin/skopeo"));
+        c.env("HOME", self.home.path());
+        c
+    }
+
+    pub fn skopeo(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut c = self.skopeo_cmd();
+        c.arg("--registries.d")
+            .arg(self.home.path().join("registries.d"));
+        c.args(args).current_dir(dir);
+        run(c, None)
     }
 }
 
@@ -426,7 +611,7 @@ fn run(mut c: Command, stdin: Option<&str>) -> Run {
 }
 
 /// Writes a cosign-format key pair with signet into `dir` as PREFIX.key/.pub.
-pub fn signet_key_pair(env: &Env, dir: &Path, prefix: &str) {
+pub fn signet_key_pair(env: &Local, dir: &Path, prefix: &str) {
     env.signet(dir, &["generate-key-pair", "--output-key-prefix", prefix])
         .ok();
 }

@@ -1,12 +1,18 @@
 //! Both directions with the real peers: cosign 2.5 and skopeo 1.18.
 
-use crate::harness::{PASSWORD, require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
+
+tests![
+    cosign_verifies_what_signet_signs_with_identical_output,
+    signet_verifies_what_cosign_signs_and_both_append_to_one_manifest,
+    signet_verifies_what_skopeo_signs,
+    skopeo_sigstore_policy_accepts_signet_signatures,
+    docker_media_types_on_request
+];
 
 const HTTP: &str = "--allow-http-registry";
 
-#[test]
-fn cosign_verifies_what_signet_signs_with_identical_output() {
-    let env = require_env!();
+fn cosign_verifies_what_signet_signs_with_identical_output(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -69,9 +75,7 @@ fn cosign_verifies_what_signet_signs_with_identical_output() {
     assert_eq!(header(&ours.stderr), header(&theirs.stderr));
 }
 
-#[test]
-fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest() {
-    let env = require_env!();
+fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     env.cosign(d, &["generate-key-pair", "--output-key-prefix", "c"])
@@ -205,9 +209,7 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest() {
     .ok();
 }
 
-#[test]
-fn signet_verifies_what_skopeo_signs() {
-    let env = require_env!();
+fn signet_verifies_what_skopeo_signs(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("pass"), PASSWORD).unwrap();
@@ -225,7 +227,7 @@ fn signet_verifies_what_skopeo_signs() {
     let repo = unique_repo("from-skopeo");
     let (src, _) = env.push_image(&unique_repo("skopeo-src"));
     let dest = env.image(&repo, "v1");
-    let policy = env.peer_home.path().join("insecure-policy.json");
+    let policy = env.home.path().join("insecure-policy.json");
     env.skopeo(
         d,
         &[
@@ -276,9 +278,7 @@ fn skopeo_policy(
     path
 }
 
-#[test]
-fn skopeo_sigstore_policy_accepts_signet_signatures() {
-    let env = require_env!();
+fn skopeo_sigstore_policy_accepts_signet_signatures(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -337,9 +337,7 @@ fn skopeo_sigstore_policy_accepts_signet_signatures() {
     );
 }
 
-#[test]
-fn docker_media_types_on_request() {
-    let env = require_env!();
+fn docker_media_types_on_request(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");

@@ -2,11 +2,18 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::harness::{PASSWORD, require_env, signet_key_pair};
+use crate::harness::{Local, PASSWORD, Peers, signet_key_pair, tests};
 
-#[test]
-fn generate_key_pair_writes_private_0600_and_never_overwrites() {
-    let env = require_env!();
+tests![
+    generate_key_pair_writes_private_0600_and_never_overwrites,
+    password_from_stdin_and_wrong_password,
+    cosign_loads_signet_keys_and_signet_loads_cosign_keys,
+    public_key_from_env_reference,
+    import_key_pair_every_pem_form,
+    password_prompt_on_a_terminal_asks_twice
+];
+
+fn generate_key_pair_writes_private_0600_and_never_overwrites(env: &Local) {
     let dir = tempfile::tempdir().unwrap();
     let run = env.signet(dir.path(), &["generate-key-pair"]).ok();
     assert!(run.stderr.contains("Private key written to cosign.key"));
@@ -43,9 +50,7 @@ fn generate_key_pair_writes_private_0600_and_never_overwrites() {
     assert_eq!(names.len(), 3, "no temporary files left: {names:?}");
 }
 
-#[test]
-fn password_from_stdin_and_wrong_password() {
-    let env = require_env!();
+fn password_from_stdin_and_wrong_password(env: &Local) {
     let dir = tempfile::tempdir().unwrap();
     env.signet_with(
         dir.path(),
@@ -73,9 +78,7 @@ fn password_from_stdin_and_wrong_password() {
     .fails_with(1, "incorrect password");
 }
 
-#[test]
-fn cosign_loads_signet_keys_and_signet_loads_cosign_keys() {
-    let env = require_env!();
+fn cosign_loads_signet_keys_and_signet_loads_cosign_keys(env: &Peers) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "signet");
@@ -111,9 +114,7 @@ fn cosign_loads_signet_keys_and_signet_loads_cosign_keys() {
     );
 }
 
-#[test]
-fn public_key_from_env_reference() {
-    let env = require_env!();
+fn public_key_from_env_reference(env: &Local) {
     let dir = tempfile::tempdir().unwrap();
     signet_key_pair(env, dir.path(), "k");
     let private = std::fs::read_to_string(dir.path().join("k.key")).unwrap();
@@ -149,9 +150,7 @@ fn public_key_from_env_reference() {
     .fails_with(1, "already exists");
 }
 
-#[test]
-fn import_key_pair_every_pem_form() {
-    let env = require_env!();
+fn import_key_pair_every_pem_form(env: &Peers) {
     let dir = tempfile::tempdir().unwrap();
     let vectors =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/import");
@@ -276,11 +275,7 @@ fn import_key_pair_every_pem_form() {
     assert!(!dir.path().join("small.key").exists() && !dir.path().join("p521.key").exists());
 }
 
-#[test]
-fn password_prompt_on_a_terminal_asks_twice() {
-    if crate::harness::env().is_none() {
-        return;
-    }
+fn password_prompt_on_a_terminal_asks_twice(_local: &Local) {
     let dir = tempfile::tempdir().unwrap();
     // `script` gives signet a real terminal; the answers arrive as typed.
     let prompt = |prefix: &str, first: &str, second: &str| {

@@ -1,6 +1,7 @@
-//! End-to-end tests: the real `signet` binary against a real registry
-//! (Distribution 2.8), a real OpenBao server and the real peers (cosign 2.5,
-//! skopeo 1.18). `scripts/test.sh` starts the services and sets:
+//! End-to-end tests: the real `signet` binary, alone, beside the real peers
+//! (cosign 2.5, skopeo 1.18), and against real services: two Distribution
+//! registries and an OpenBao server. `scripts/test.sh` starts the services
+//! and sets:
 //!
 //! - `SIGNET_TEST_REGISTRY`: `127.0.0.1:PORT` of a plain-HTTP registry
 //! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
@@ -15,15 +16,18 @@
 //! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
 //!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
 //!
-//! Without them each test prints a notice and passes, unless
-//! `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it fails. The
-//! tests in `local_input` need no services and always run.
+//! Without them, each test that needs them is reported as ignored, with the
+//! reason, unless `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it
+//! fails. How to write a test: see `harness.rs`.
 
 mod harness;
 
 mod auth;
 mod bad_input;
 mod blobs;
+mod cli;
+mod drop_in;
+mod flags;
 mod formats;
 mod interop;
 mod keys;
@@ -32,3 +36,22 @@ mod sign_verify;
 mod sigstore_peers;
 mod vault;
 mod vault_tls;
+
+fn main() {
+    harness::run_all(&[
+        auth::tests,
+        bad_input::tests,
+        blobs::tests,
+        cli::tests,
+        drop_in::tests,
+        flags::tests,
+        formats::tests,
+        interop::tests,
+        keys::tests,
+        local_input::tests,
+        sign_verify::tests,
+        sigstore_peers::tests,
+        vault::tests,
+        vault_tls::tests,
+    ])
+}

@@ -1,14 +1,23 @@
 //! Image signing and verification with signet alone: outcomes, exit codes,
 //! annotations, rotation, recursion, batches, concurrency, COSIGN_REPOSITORY.
 
-use crate::harness::{require_env, signet_key_pair, unique_repo};
+use crate::harness::{Env, signet_key_pair, tests, unique_repo};
+
+tests![
+    sign_then_verify_and_exit_codes,
+    annotations_are_signed_and_checked,
+    signing_again_does_not_duplicate_and_rotation_trusts_both_keys,
+    recursive_signs_index_and_children,
+    cosign_repository_stores_signatures_elsewhere,
+    batch_sign_and_verify_many_images_in_one_invocation,
+    concurrent_signers_do_not_lose_signatures,
+    match_repository_stops_signature_replay_across_repositories
+];
 
 const HTTP: &str = "--allow-http-registry";
 const NO_TLOG: &str = "--tlog-upload=false";
 
-#[test]
-fn sign_then_verify_and_exit_codes() {
-    let env = require_env!();
+fn sign_then_verify_and_exit_codes(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "a");
@@ -94,9 +103,7 @@ fn sign_then_verify_and_exit_codes() {
     .ok();
 }
 
-#[test]
-fn annotations_are_signed_and_checked() {
-    let env = require_env!();
+fn annotations_are_signed_and_checked(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -136,9 +143,7 @@ fn annotations_are_signed_and_checked() {
     .fails_with(1, "not KEY=VALUE");
 }
 
-#[test]
-fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys() {
-    let env = require_env!();
+fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "old");
@@ -205,9 +210,7 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys() {
         .fails_with(12, "no matching signatures");
 }
 
-#[test]
-fn recursive_signs_index_and_children() {
-    let env = require_env!();
+fn recursive_signs_index_and_children(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -253,9 +256,7 @@ fn recursive_signs_index_and_children() {
     );
 }
 
-#[test]
-fn cosign_repository_stores_signatures_elsewhere() {
-    let env = require_env!();
+fn cosign_repository_stores_signatures_elsewhere(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -301,9 +302,7 @@ fn cosign_repository_stores_signatures_elsewhere() {
     .ok();
 }
 
-#[test]
-fn batch_sign_and_verify_many_images_in_one_invocation() {
-    let env = require_env!();
+fn batch_sign_and_verify_many_images_in_one_invocation(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -329,9 +328,7 @@ fn batch_sign_and_verify_many_images_in_one_invocation() {
     assert_eq!(run.stderr.matches("Verification for").count(), images.len());
 }
 
-#[test]
-fn concurrent_signers_do_not_lose_signatures() {
-    let env = require_env!();
+fn concurrent_signers_do_not_lose_signatures(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     const SIGNERS: usize = 6;
@@ -371,9 +368,7 @@ fn concurrent_signers_do_not_lose_signatures() {
     }
 }
 
-#[test]
-fn match_repository_stops_signature_replay_across_repositories() {
-    let env = require_env!();
+fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
@@ -386,7 +381,7 @@ fn match_repository_stops_signature_replay_across_repositories() {
     // Copy the signature tag into the other repository, as an attacker with
     // push access there could.
     let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
-    let policy = env.peer_home.path().join("insecure-policy.json");
+    let policy = env.home.path().join("insecure-policy.json");
     env.skopeo(
         d,
         &[

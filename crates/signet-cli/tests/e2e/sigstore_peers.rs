@@ -10,7 +10,15 @@ use std::sync::OnceLock;
 
 use signet_testing::{Algorithm, Claims, IssuerOptions, OidcIssuer, TokenOptions, Workflow};
 
-use crate::harness::Run;
+use crate::harness::{Context, Run, tests, var};
+
+tests![
+    cosign_signs_a_blob_keyless_against_the_mock_and_verifies_it,
+    sigstore_python_signs_and_verifies_with_the_trust_config,
+    sigstore_go_verifies_a_cosign_bundle_and_sigstore_python_accepts_it,
+    an_actions_shaped_job_gets_its_token_from_the_test_issuer,
+    cosign_signs_an_image_keyless_against_the_mock_and_verifies_it,
+];
 
 /// The mock Sigstore (`SIGNET_TEST_SIGSTORE_*`), the peers, and two test
 /// issuers: one for people (email identities) and one shaped like a
@@ -30,41 +38,32 @@ pub struct Sigstore {
     home: tempfile::TempDir,
 }
 
-/// The mock Sigstore and the issuers, or `None` (test skipped) without them.
-pub fn sigstore() -> Option<&'static Sigstore> {
-    static SIGSTORE: OnceLock<Option<Sigstore>> = OnceLock::new();
-    let s = SIGSTORE.get_or_init(|| {
-        let url = std::env::var("SIGNET_TEST_SIGSTORE_URL").ok()?;
-        let dir = PathBuf::from(std::env::var("SIGNET_TEST_SIGSTORE_DIR").ok()?);
-        let peers = PathBuf::from(std::env::var("SIGNET_PEERS").ok()?);
-        let home = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir_all(home.path().join("tuf")).expect("tuf dir");
-        Some(Sigstore {
-            url,
-            dir,
-            peers,
-            issuer: OidcIssuer::start().expect("test issuer"),
-            actions_issuer: OidcIssuer::start_with(IssuerOptions::actions_instance())
-                .expect("test issuer"),
-            home,
-        })
-    });
-    if s.is_none() {
-        if std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1") {
-            panic!("the mock Sigstore is not running: run scripts/test.sh");
-        }
-        eprintln!("skipped: the mock Sigstore is not running (run scripts/test.sh)");
+impl Context for Sigstore {
+    /// The mock Sigstore and the issuers; without them the tests are
+    /// reported as ignored (failed under `SIGNET_E2E_REQUIRED=1`).
+    fn get() -> Result<&'static Self, String> {
+        static SIGSTORE: OnceLock<Result<Sigstore, String>> = OnceLock::new();
+        SIGSTORE
+            .get_or_init(|| {
+                let url = var("SIGNET_TEST_SIGSTORE_URL")?;
+                let dir = PathBuf::from(var("SIGNET_TEST_SIGSTORE_DIR")?);
+                let peers = PathBuf::from(var("SIGNET_PEERS")?);
+                let home = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+                std::fs::create_dir_all(home.path().join("tuf"))
+                    .map_err(|e| format!("tuf dir: {e}"))?;
+                Ok(Sigstore {
+                    url,
+                    dir,
+                    peers,
+                    issuer: OidcIssuer::start().map_err(|e| format!("test issuer: {e}"))?,
+                    actions_issuer: OidcIssuer::start_with(IssuerOptions::actions_instance())
+                        .map_err(|e| format!("test issuer: {e}"))?,
+                    home,
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
-    s.as_ref()
-}
-
-macro_rules! require_sigstore {
-    () => {
-        match sigstore() {
-            Some(s) => s,
-            None => return,
-        }
-    };
 }
 
 impl Sigstore {
@@ -203,9 +202,7 @@ fn cosign_verify_blob(s: &Sigstore, d: &Path, bundle: &str, identity: &str, issu
     )
 }
 
-#[test]
-fn cosign_signs_a_blob_keyless_against_the_mock_and_verifies_it() {
-    let s = require_sigstore!();
+fn cosign_signs_a_blob_keyless_against_the_mock_and_verifies_it(s: &Sigstore) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("blob"), b"keyless artefact\n").unwrap();
@@ -255,9 +252,7 @@ fn cosign_signs_a_blob_keyless_against_the_mock_and_verifies_it() {
     );
 }
 
-#[test]
-fn sigstore_python_signs_and_verifies_with_the_trust_config() {
-    let s = require_sigstore!();
+fn sigstore_python_signs_and_verifies_with_the_trust_config(s: &Sigstore) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("blob"), b"python artefact\n").unwrap();
@@ -298,9 +293,7 @@ fn sigstore_python_signs_and_verifies_with_the_trust_config() {
     cosign_verify_blob(s, d, "p.sigstore.json", EMAIL, s.issuer.issuer_url()).ok();
 }
 
-#[test]
-fn sigstore_go_verifies_a_cosign_bundle_and_sigstore_python_accepts_it() {
-    let s = require_sigstore!();
+fn sigstore_go_verifies_a_cosign_bundle_and_sigstore_python_accepts_it(s: &Sigstore) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("blob"), b"go artefact\n").unwrap();
@@ -344,9 +337,7 @@ fn sigstore_go_verifies_a_cosign_bundle_and_sigstore_python_accepts_it() {
     .ok();
 }
 
-#[test]
-fn an_actions_shaped_job_gets_its_token_from_the_test_issuer() {
-    let s = require_sigstore!();
+fn an_actions_shaped_job_gets_its_token_from_the_test_issuer(s: &Sigstore) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("blob"), b"built in CI\n").unwrap();
@@ -414,10 +405,12 @@ fn an_actions_shaped_job_gets_its_token_from_the_test_issuer() {
     .ok();
 }
 
-#[test]
-fn cosign_signs_an_image_keyless_against_the_mock_and_verifies_it() {
-    let s = require_sigstore!();
-    let env = crate::harness::require_env!();
+fn cosign_signs_an_image_keyless_against_the_mock_and_verifies_it(s: &Sigstore) {
+    // The image test needs the registry too; the same script starts both.
+    let env = match crate::harness::Env::get() {
+        Ok(env) => env,
+        Err(why) => panic!("the registry is missing beside the mock Sigstore: {why}"),
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let repo = crate::harness::unique_repo("keyless");

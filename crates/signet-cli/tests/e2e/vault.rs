@@ -4,7 +4,16 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::harness::{Env, PASSWORD, require_env, unique_repo};
+use crate::harness::{Env, PASSWORD, tests, unique_repo};
+
+tests![
+    transit_key_signs_without_a_private_key_anywhere,
+    kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory,
+    runbook_layout_cosign_key_in_kv_with_stored_password,
+    vault_namespace_is_honoured,
+    transit_key_rotated_during_a_batch_still_verifies,
+    key_versions_are_recorded_only_when_asked_and_only_where_they_exist
+];
 
 const HTTP: &str = "--allow-http-registry";
 
@@ -45,9 +54,7 @@ fn unique(name: &str) -> String {
     unique_repo(name).replace('/', "-")
 }
 
-#[test]
-fn transit_key_signs_without_a_private_key_anywhere() {
-    let env = require_env!();
+fn transit_key_signs_without_a_private_key_anywhere(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -167,9 +174,7 @@ fn transit_key_signs_without_a_private_key_anywhere() {
     .fails_with(1, "VAULT_ADDR");
 }
 
-#[test]
-fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory() {
-    let env = require_env!();
+fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -281,9 +286,7 @@ fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory() {
     .fails_with(1, "incorrect password");
 }
 
-#[test]
-fn runbook_layout_cosign_key_in_kv_with_stored_password() {
-    let env = require_env!();
+fn runbook_layout_cosign_key_in_kv_with_stored_password(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -348,9 +351,7 @@ fn runbook_layout_cosign_key_in_kv_with_stored_password() {
     .fails_with(1, "version 9");
 }
 
-#[test]
-fn vault_namespace_is_honoured() {
-    let env = require_env!();
+fn vault_namespace_is_honoured(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let namespace = unique("ns");
@@ -417,9 +418,7 @@ fn vault_namespace_is_honoured() {
 /// The transit key is rotated over and over while a batch is signed: every
 /// signature is made with the version whose public key was loaded, so all of
 /// them verify under it, and `--record-key-version` says which one it was.
-#[test]
-fn transit_key_rotated_during_a_batch_still_verifies() {
-    let env = require_env!();
+fn transit_key_rotated_during_a_batch_still_verifies(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -532,9 +531,7 @@ fn transit_key_rotated_during_a_batch_still_verifies() {
 
 /// `--record-key-version` records a KV secret's version too, is refused for
 /// keys without versions, and never silently replaces an `-a` annotation.
-#[test]
-fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist() {
-    let env = require_env!();
+fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist(env: &Env) {
     mounts(env);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -10,49 +10,53 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::harness::{Env, Run, require_env, unique_repo};
+use crate::harness::{Context, Env, Run, tests, unique_repo, var};
+
+tests![
+    trust_roots_server_name_and_skip_verify,
+    mutual_tls_with_client_certificates
+];
 
 const NAME: &str = "vault.signet.test";
 
+/// The OpenBao serving TLS, beside the other services.
 struct TlsVault {
+    env: &'static Env,
     addr: String,
     mtls_addr: String,
     dir: PathBuf,
     token: String,
 }
 
-/// The TLS OpenBao, or `None` (test skipped) when it is not running.
-fn tls_vault() -> Option<&'static TlsVault> {
-    static VAULT: OnceLock<Option<TlsVault>> = OnceLock::new();
-    let vault = VAULT.get_or_init(|| {
-        let v = TlsVault {
-            addr: std::env::var("SIGNET_TEST_VAULT_TLS_ADDR").ok()?,
-            mtls_addr: std::env::var("SIGNET_TEST_VAULT_MTLS_ADDR").ok()?,
-            dir: PathBuf::from(std::env::var("SIGNET_TEST_VAULT_TLS_DIR").ok()?),
-            token: std::env::var("SIGNET_TEST_VAULT_TLS_TOKEN").ok()?,
-        };
-        for (path, body) in [
-            ("sys/mounts/transit", r#"{"type":"transit"}"#),
-            (
-                "sys/mounts/kv",
-                r#"{"type":"kv","options":{"version":"2"}}"#,
-            ),
-        ] {
-            let (code, text) = v.curl("POST", path, body);
-            assert!(
-                code == 204 || text.contains("path is already in use"),
-                "{path}: {code} {text}"
-            );
-        }
-        Some(v)
-    });
-    if vault.is_none() {
-        if std::env::var("SIGNET_E2E_REQUIRED").as_deref() == Ok("1") {
-            panic!("OpenBao with TLS is not running: run scripts/test.sh");
-        }
-        eprintln!("skipped: OpenBao with TLS not running (run scripts/test.sh)");
+impl Context for TlsVault {
+    fn get() -> Result<&'static Self, String> {
+        static VAULT: OnceLock<Result<TlsVault, String>> = OnceLock::new();
+        VAULT
+            .get_or_init(|| {
+                let v = TlsVault {
+                    env: Env::get()?,
+                    addr: var("SIGNET_TEST_VAULT_TLS_ADDR")?,
+                    mtls_addr: var("SIGNET_TEST_VAULT_MTLS_ADDR")?,
+                    dir: PathBuf::from(var("SIGNET_TEST_VAULT_TLS_DIR")?),
+                    token: var("SIGNET_TEST_VAULT_TLS_TOKEN")?,
+                };
+                for (path, body) in [
+                    ("sys/mounts/transit", r#"{"type":"transit"}"#),
+                    (
+                        "sys/mounts/kv",
+                        r#"{"type":"kv","options":{"version":"2"}}"#,
+                    ),
+                ] {
+                    let (code, text) = v.curl("POST", path, body);
+                    if !(code == 204 || text.contains("path is already in use")) {
+                        return Err(format!("OpenBao with TLS: {path}: {code} {text}"));
+                    }
+                }
+                Ok(v)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
-    vault.as_ref()
 }
 
 impl TlsVault {
@@ -98,23 +102,12 @@ impl TlsVault {
     }
 }
 
-macro_rules! require_tls_vault {
-    () => {
-        match tls_vault() {
-            Some(v) => v,
-            None => return,
-        }
-    };
-}
-
 fn unique(name: &str) -> String {
     unique_repo(name).replace('/', "-")
 }
 
-#[test]
-fn trust_roots_server_name_and_skip_verify() {
-    let env = require_env!();
-    let vault = require_tls_vault!();
+fn trust_roots_server_name_and_skip_verify(vault: &TlsVault) {
+    let env = vault.env;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ca = vault.file("ca.pem");
@@ -255,10 +248,8 @@ fn trust_roots_server_name_and_skip_verify() {
     .ok();
 }
 
-#[test]
-fn mutual_tls_with_client_certificates() {
-    let env = require_env!();
-    let vault = require_tls_vault!();
+fn mutual_tls_with_client_certificates(vault: &TlsVault) {
+    let env = vault.env;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ca = vault.file("ca.pem");

@@ -1,0 +1,252 @@
+//! The flags signet declares, for cosign compatibility, but does not honour:
+//! each is refused here, before any command runs, with one line that says
+//! why. A flag written with cosign's default value is not refused, since it
+//! asks for nothing (`--sk=false`, `--rekor-url https://rekor.sigstore.dev`).
+//!
+//! Two kinds of answer:
+//! - `not supported: FLAG: why`: signet will not do it (hardware keys,
+//!   deprecated attachments, skipping the claim check);
+//! - `not supported yet: FLAG: what (issue N)`: work that is planned, chiefly
+//!   keyless signing and verification, all through [`keyless`], so that the
+//!   keyless work only replaces that check with the real behaviour.
+
+use anyhow::anyhow;
+
+use crate::args::{
+    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, ReferrersMode, RegistryArgs,
+    SecurityKeyArgs, SignArgs, SignBlobArgs, VerifyArgs, VerifyBlobArgs,
+};
+use crate::exit::Failure;
+
+/// Planned work a flag waits for.
+#[derive(Clone, Copy)]
+pub enum Pending {
+    /// Fulcio certificates, OIDC tokens, identity policies.
+    Keyless,
+    /// Rekor entries: upload and verification.
+    TransparencyLog,
+    /// RFC 3161 timestamps.
+    Timestamps,
+    /// Signatures stored as Sigstore bundles or OCI 1.1 referrers.
+    Bundles,
+    /// Registry TLS options (CA, client certificate, server name).
+    RegistryTls,
+}
+
+impl Pending {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Keyless => "keyless signing and verification (issue 6)",
+            Self::TransparencyLog => "transparency-log (Rekor) upload and verification (issue 6)",
+            Self::Timestamps => "RFC 3161 timestamps (issue 6)",
+            Self::Bundles => "Sigstore bundles and OCI 1.1 referrers in registries (issue 6)",
+            Self::RegistryTls => "registry TLS options (issue 5)",
+        }
+    }
+}
+
+/// `not supported: FLAG: why`.
+pub fn not_supported(flag: &str, why: &str) -> Failure {
+    Failure::other(anyhow!("not supported: {flag}: {why}"))
+}
+
+/// `not supported yet: FLAG: what (issue N)`.
+pub fn not_yet(flag: &str, pending: Pending) -> Failure {
+    Failure::other(anyhow!("not supported yet: {flag}: {}", pending.describe()))
+}
+
+/// The one answer for keyless flags, and for signing or verifying without a key.
+pub fn keyless(flag: &str) -> Failure {
+    not_yet(flag, Pending::Keyless)
+}
+
+/// Refuses the first flag of `command` that signet does not honour.
+pub fn check(command: &Command) -> Result<(), Failure> {
+    match command {
+        Command::GenerateKeyPair(a) => generate_key_pair(a),
+        Command::PublicKey(a) => security_key(&a.security_key),
+        Command::Sign(a) => sign(a),
+        Command::Verify(a) => verify(a),
+        Command::SignBlob(a) => sign_blob(a),
+        Command::VerifyBlob(a) => verify_blob(a),
+        Command::ImportKeyPair(_) | Command::Completion(_) | Command::Version => Ok(()),
+    }
+}
+
+fn generate_key_pair(a: &GenerateKeyPairArgs) -> Result<(), Failure> {
+    match &a.destination {
+        Some(d) => Err(not_supported(
+            d,
+            "signet writes key pairs to files or creates them with --kms; store them in Kubernetes, GitHub or GitLab with that tool",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn security_key(a: &SecurityKeyArgs) -> Result<(), Failure> {
+    let why =
+        "PIV hardware keys are not supported (no token is reachable); use a key file or a KMS key";
+    if a.sk {
+        return Err(not_supported("--sk", why));
+    }
+    match a.slot.as_deref() {
+        Some(s) if !s.is_empty() => Err(not_supported("--slot", why)),
+        _ => Ok(()),
+    }
+}
+
+fn attachment(a: &AttachmentArgs) -> Result<(), Failure> {
+    if a.attachment.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(not_supported(
+            "--attachment",
+            "attachments (deprecated in cosign) are not signed or verified; sign the attachment by its own digest",
+        ));
+    }
+    if a.attachment_tag_prefix
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        return Err(not_supported(
+            "--attachment-tag-prefix",
+            "signatures live under cosign's default tag, sha256-<hex>.sig",
+        ));
+    }
+    Ok(())
+}
+
+fn registry(a: &RegistryArgs) -> Result<(), Failure> {
+    if a.k8s_keychain {
+        return Err(not_supported(
+            "--k8s-keychain",
+            "there is no Kubernetes keychain; use docker/podman credentials or --registry-username/--registry-token",
+        ));
+    }
+    // Declared here; their mapping to the registry client is being added.
+    for (flag, given) in [
+        ("--registry-cacert", a.registry_cacert.is_some()),
+        ("--registry-client-cert", a.registry_client_cert.is_some()),
+        ("--registry-client-key", a.registry_client_key.is_some()),
+        ("--registry-server-name", a.registry_server_name.is_some()),
+    ] {
+        if given {
+            return Err(not_yet(flag, Pending::RegistryTls));
+        }
+    }
+    Ok(())
+}
+
+fn sign(a: &SignArgs) -> Result<(), Failure> {
+    security_key(&a.security_key)?;
+    attachment(&a.attachment)?;
+    registry(&a.registry)?;
+    if let Some(flag) = a.keyless.first_given() {
+        return Err(if flag == "--rekor-url" {
+            not_yet(flag, Pending::TransparencyLog)
+        } else {
+            keyless(flag)
+        });
+    }
+    if let Some(flag) = a.timestamp.first_given() {
+        return Err(not_yet(flag, Pending::Timestamps));
+    }
+    if a.registry_referrers_mode == Some(ReferrersMode::Oci11) {
+        return Err(not_yet(
+            "--registry-referrers-mode=oci-1-1",
+            Pending::Bundles,
+        ));
+    }
+    if a.new_bundle_format {
+        return Err(not_yet("--new-bundle-format", Pending::Bundles));
+    }
+    if a.bundle.is_some() {
+        return Err(not_yet("--bundle", Pending::Bundles));
+    }
+    if a.record_creation_timestamp {
+        return Err(not_supported(
+            "--record-creation-timestamp",
+            "signature manifests keep cosign's default zero creation time",
+        ));
+    }
+    if a.key.is_none() {
+        return Err(keyless("signing without --key"));
+    }
+    Ok(())
+}
+
+fn verify(a: &VerifyArgs) -> Result<(), Failure> {
+    security_key(&a.security_key)?;
+    attachment(&a.attachment)?;
+    registry(&a.registry)?;
+    if let Some(flag) = a.certificate.first_given() {
+        return Err(keyless(flag));
+    }
+    if let Some(flag) = a.tlog.first_given() {
+        return Err(match flag {
+            "--rekor-url" => not_yet(flag, Pending::TransparencyLog),
+            _ => not_yet(flag, Pending::Timestamps),
+        });
+    }
+    if a.new_bundle_format {
+        return Err(not_yet("--new-bundle-format", Pending::Bundles));
+    }
+    if a.experimental_oci11 {
+        return Err(not_yet("--experimental-oci11", Pending::Bundles));
+    }
+    if !a.check_claims {
+        return Err(not_supported(
+            "--check-claims=false",
+            "signet always checks the signed digest and annotations",
+        ));
+    }
+    if a.signature_digest_algorithm != DigestAlgorithm::Sha256 {
+        return Err(not_supported(
+            "--signature-digest-algorithm",
+            "image signatures are verified over SHA-256, as cosign and skopeo make them",
+        ));
+    }
+    if a.key.is_empty() {
+        return Err(keyless("verifying without --key"));
+    }
+    Ok(())
+}
+
+fn sign_blob(a: &SignBlobArgs) -> Result<(), Failure> {
+    security_key(&a.security_key)?;
+    if let Some(flag) = a.keyless.first_given() {
+        return Err(if flag == "--rekor-url" {
+            not_yet(flag, Pending::TransparencyLog)
+        } else {
+            keyless(flag)
+        });
+    }
+    if let Some(flag) = a.timestamp.first_given() {
+        return Err(not_yet(flag, Pending::Timestamps));
+    }
+    if a.rfc3161_timestamp.is_some() {
+        return Err(not_yet("--rfc3161-timestamp", Pending::Timestamps));
+    }
+    if a.key.is_none() {
+        return Err(keyless("signing without --key"));
+    }
+    Ok(())
+}
+
+fn verify_blob(a: &VerifyBlobArgs) -> Result<(), Failure> {
+    security_key(&a.security_key)?;
+    if let Some(flag) = a.certificate.first_given() {
+        return Err(keyless(flag));
+    }
+    if let Some(flag) = a.tlog.first_given() {
+        return Err(match flag {
+            "--rekor-url" => not_yet(flag, Pending::TransparencyLog),
+            _ => not_yet(flag, Pending::Timestamps),
+        });
+    }
+    if a.rfc3161_timestamp.is_some() {
+        return Err(not_yet("--rfc3161-timestamp", Pending::Timestamps));
+    }
+    if a.key.is_empty() {
+        return Err(keyless("verifying without --key"));
+    }
+    Ok(())
+}
