@@ -56,6 +56,8 @@ pub fn finish() -> Result<(), crate::exit::Failure> {
 pub struct Header {
     pub annotations: bool,
     pub tlog_ignored: bool,
+    /// Verified a certificate identity rather than a key.
+    pub keyless: bool,
 }
 
 impl Header {
@@ -72,7 +74,11 @@ impl Header {
                 "  - Existence of the claims in the transparency log was verified offline\n",
             );
         }
-        out.push_str("  - The signatures were verified against the specified public key\n");
+        if self.keyless {
+            out.push_str("  - The code-signing certificate was verified using trusted certificate authority certificates\n");
+        } else {
+            out.push_str("  - The signatures were verified against the specified public key\n");
+        }
         eprint!("{out}");
     }
 }
