@@ -124,6 +124,26 @@ pub fn signer_policy(
             "--certificate-oidc-issuer-regexp",
             flags.certificate_oidc_issuer_regexp.is_some(),
         ),
+        (
+            "--certificate-github-workflow-trigger",
+            flags.certificate_github_workflow_trigger.is_some(),
+        ),
+        (
+            "--certificate-github-workflow-sha",
+            flags.certificate_github_workflow_sha.is_some(),
+        ),
+        (
+            "--certificate-github-workflow-name",
+            flags.certificate_github_workflow_name.is_some(),
+        ),
+        (
+            "--certificate-github-workflow-repository",
+            flags.certificate_github_workflow_repository.is_some(),
+        ),
+        (
+            "--certificate-github-workflow-ref",
+            flags.certificate_github_workflow_ref.is_some(),
+        ),
     ];
     if have_keys {
         if let Some((flag, _)) = identity_flags.iter().find(|(_, set)| *set) {

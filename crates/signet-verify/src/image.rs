@@ -158,6 +158,11 @@ pub struct VerifiedSignature {
     /// DSSE envelope's payload (an in-toto statement).
     #[serde(skip)]
     pub payload_bytes: Vec<u8>,
+    /// The signature's evidence as it was found (converted to the bundle
+    /// model): what cosign-compatible output reports back (the Rekor bundle,
+    /// the certificate).
+    #[serde(skip)]
+    pub evidence: Bundle,
 }
 
 /// An image with at least one signature that satisfied the keys and policy.
@@ -224,6 +229,7 @@ impl Verifier {
                 verification,
                 payload: None,
                 payload_bytes: envelope.payload.clone(),
+                evidence: c.bundle.clone(),
             });
         }
         // A legacy signature over a simple-signing payload. The signature
@@ -242,6 +248,7 @@ impl Verifier {
             verification,
             payload: Some(payload),
             payload_bytes: c.payload.clone(),
+            evidence: c.bundle.clone(),
         })
     }
 }

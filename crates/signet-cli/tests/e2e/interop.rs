@@ -1,6 +1,6 @@
 //! Both directions with the real peers: cosign 2.5 and skopeo 1.18.
 
-use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
 tests![
     cosign_verifies_what_signet_signs_with_identical_output,
@@ -100,7 +100,16 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
     .ok();
     env.signet(
         d,
-        &["verify", "--key", "c.pub", HTTP, "-a", "by=cosign", &image],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "c.pub",
+            HTTP,
+            "-a",
+            "by=cosign",
+            &image,
+        ],
     )
     .ok();
     // signet appends to cosign's manifest; cosign appends to signet's.
@@ -155,7 +164,9 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
     let all = env
         .signet(
             d,
-            &["verify", "--key", "c.pub", "--key", "s.pub", HTTP, &image],
+            &[
+                "verify", AIR_GAPPED, "--key", "c.pub", "--key", "s.pub", HTTP, &image,
+            ],
         )
         .ok();
     assert_eq!(
@@ -181,7 +192,7 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "s.pub", HTTP, &other])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "s.pub", HTTP, &other])
         .ok();
     env.signet(
         d,
@@ -247,7 +258,7 @@ fn signet_verifies_what_skopeo_signs(env: &Env) {
     )
     .ok();
     let run = env
-        .signet(d, &["verify", "--key", "sk.pub", HTTP, &dest])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "sk.pub", HTTP, &dest])
         .ok();
     // skopeo writes the tag into docker-reference and adds creator/timestamp.
     assert!(run.stdout.contains("containers/image"), "{}", run.stdout);
@@ -391,6 +402,6 @@ fn docker_media_types_on_request(env: &Env) {
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
 }

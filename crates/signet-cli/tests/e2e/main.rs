@@ -30,6 +30,7 @@ mod drop_in;
 mod flags;
 mod formats;
 mod interop;
+mod keyless_verify;
 mod keys;
 mod local_input;
 mod sign_verify;
@@ -47,6 +48,7 @@ fn main() {
         flags::tests,
         formats::tests,
         interop::tests,
+        keyless_verify::tests,
         keys::tests,
         local_input::tests,
         sign_verify::tests,
