@@ -15,6 +15,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 P=${SIGNET_PEERS:-$here/.peers}
 mkdir -p "$P"/{debs,trixie-root,trixie-libc,bin,apt-alt/{lists/partial,cache/archives/partial,etc/sources.list.d,etc/preferences.d}}
+# The links below must name the real directory: $P may be reached through a
+# worktree's `.peers` symlink that goes away with the worktree.
+P=$(cd "$P" && pwd -P)
 
 need_apt=()
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)

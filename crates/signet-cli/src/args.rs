@@ -134,7 +134,8 @@ pub struct SecurityKeyArgs {
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to registries (for a local registry).
+    /// Let any registry fall back to plain HTTP when HTTPS fails (loopback,
+    /// localhost and private-address registries may without it).
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub allow_http_registry: bool,
     /// Accept registries whose TLS certificate does not verify.
@@ -149,7 +150,7 @@ pub struct RegistryArgs {
     /// Registry bearer token (takes precedence over a user name and password).
     #[arg(long)]
     pub registry_token: Option<String>,
-    /// CA certificates (PEM) that registry TLS certificates must chain to.
+    /// CA certificates (PEM) to trust for registries, instead of the system's.
     #[arg(long, value_name = "FILE")]
     pub registry_cacert: Option<PathBuf>,
     /// Client certificate (PEM) for mutual TLS with the registry.
@@ -158,7 +159,7 @@ pub struct RegistryArgs {
     /// Private key (PEM) of --registry-client-cert.
     #[arg(long, value_name = "FILE")]
     pub registry_client_key: Option<PathBuf>,
-    /// Server name to verify the registry's TLS certificate against.
+    /// Name to check the registry's TLS certificate against, instead of the registry host.
     #[arg(long, value_name = "NAME")]
     pub registry_server_name: Option<String>,
     /// Use the Kubernetes keychain (not supported).

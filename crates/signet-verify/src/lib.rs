@@ -41,14 +41,11 @@
 
 mod certificate;
 mod content;
-pub mod detached;
 mod error;
 mod identity;
 mod image;
 mod keys;
-pub mod local;
 mod material;
-pub mod online;
 mod result;
 mod timestamps;
 mod tlog;
@@ -58,7 +55,9 @@ mod verifier;
 pub use content::SignedContent;
 pub use error::{Blame, Check, CheckError, ConfigError, Rejection, VerifyError};
 pub use identity::{CertificateIdentity, Matcher, SignerPolicy, WorkflowClaim};
-pub use image::{ImagePolicy, SignatureCandidate, VerifiedImage, VerifiedSignature};
+pub use image::{
+    ImagePolicy, ImageVerification, SignatureCandidate, VerifiedImage, VerifiedSignature,
+};
 pub use keys::TrustedKey;
 pub use result::{
     CertificateSigner, Signer, StatementSummary, TimeSource, VerifiedBundle, VerifiedLogEntry,
