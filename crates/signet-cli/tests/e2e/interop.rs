@@ -162,12 +162,15 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
         .ok();
     }
     for key in ["c.pub", "s.pub"] {
-        env.signet(d, &["verify", "--key", key, HTTP, &image]).ok();
+        env.signet(d, &["verify", AIR_GAPPED, "--key", key, HTTP, &image])
+            .ok();
     }
     // cosign's second signature is found behind the other two.
     env.signet(
         d,
-        &["verify", "--key", "c.pub", HTTP, "-a", "round=2", &image],
+        &[
+            "verify", AIR_GAPPED, "--key", "c.pub", HTTP, "-a", "round=2", &image,
+        ],
     )
     .ok();
     let any = env

@@ -200,7 +200,7 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
             .len(),
         1
     );
-    env.signet(d, &["verify", "--key", "new.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "new.pub", HTTP, &image])
         .ok();
     // An image signed only with the old key still passes a both-keys policy,
     // and fails once the old key is removed.
@@ -543,7 +543,7 @@ fn appending_keeps_what_other_tools_wrote(env: &Env) {
         new_config["rootfs"]["diff_ids"][1],
         layers[1]["digest"].as_str().unwrap()
     );
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
     env.cosign(
         d,
