@@ -53,7 +53,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     output::redirect(cli.global.output_file.as_deref())?;
     let timeout = cli.global.timeout;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One blob needs no worker threads: a runtime on this thread saves the
+    // hand-offs between threads, which a loaded machine makes expensive.
+    let mut builder = if matches!(cli.command, Command::VerifyBlob(_) | Command::SignBlob(_)) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|e| Failure::other(anyhow!("cannot start the async runtime: {e}")))?;
