@@ -8,9 +8,17 @@ Prints a Markdown table of medians and ratios (cosign / signet) and writes
 it to $SIGNET_RUN/bench.md as well.
 
 Both tools use the same key files (a signet-generated cosign key pair),
-the same images, and skip the transparency log (signet has no Rekor client
-yet; cosign is told --tlog-upload=false / --insecure-ignore-tlog so that
-neither talks to anything but the local registry).
+the same images, and skip the transparency log (they are told
+--tlog-upload=false / --insecure-ignore-tlog so that neither talks to
+anything but the local registry).
+
+The keyless part (first; alone with BENCH_ONLY=keyless) verifies what cosign
+signed keylessly against the mock Sigstore on loopback (SIGNET_TEST_SIGSTORE_*,
+tokens from signet-test-oidc at SIGNET_TEST_OIDC_URL): a blob bundle with
+signet, cosign, sigstore-go and sigstore-python, and an image signature with
+signet and cosign. Every tool verifies offline from the same trust files
+(the mock's trusted root, or cosign's SIGSTORE_* variables pointing at the
+same keys), and anything that tries to leave loopback hits a closed port.
 """
 import json, os, statistics, subprocess, sys, tempfile, time
 
@@ -75,7 +83,99 @@ def timed_many(cmds):
     return time.perf_counter() - t
 
 
+
+def keyless_bench():
+    """Keyless verification against cosign, sigstore-go and sigstore-python."""
+    mock = os.environ["SIGNET_TEST_SIGSTORE_URL"]
+    trust = os.environ["SIGNET_TEST_SIGSTORE_DIR"]
+    oidc = os.environ["SIGNET_TEST_OIDC_URL"]
+    go, python = os.environ["SIGSTORE_GO_BIN"], os.environ["SIGSTORE_PYTHON_BIN"]
+    email, issuer = "bench@example.test", "https://oidc.signet.test"
+    env = dict(ENV,
+               SIGSTORE_ROOT_FILE=os.path.join(trust, "fulcio-root.pem"),
+               SIGSTORE_REKOR_PUBLIC_KEY=os.path.join(trust, "rekor.pub"),
+               SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=os.path.join(trust, "ctlog.pub"),
+               SIGSTORE_TSA_CERTIFICATE_FILE=os.path.join(trust, "tsa-chain.pem"),
+               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="127.0.0.1,localhost")
+
+    def krun(cmd):
+        p = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            sys.exit(f"bench: {' '.join(cmd[:3])}… failed ({p.returncode}): {p.stderr.decode()[-800:]}")
+
+    def ktimed(cmd):
+        t = time.perf_counter()
+        krun(cmd)
+        return time.perf_counter() - t
+
+    token = subprocess.run(
+        ["curl", "-sf", "-H", "Content-Type: application/json", "-d",
+         json.dumps({"profile": "email", "email": email, "claims": {"iss": issuer}}), f"{oidc}/_test/token"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(work, "kblob"), "wb") as f:
+        f.write(b"keyless benchmark artefact\n")
+    krun([COSIGN, "sign-blob", "--yes", "--fulcio-url", mock, "--rekor-url", mock, "--identity-token", token,
+          "--new-bundle-format", "--bundle", "kblob.sigstore.json", "kblob"])
+    kimage = f"{REG}/bench/keyless:v1"
+    run([SKOPEO, "--insecure-policy", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:img0", f"docker://{kimage}"])
+    krun([COSIGN, "sign", "--yes", "--allow-http-registry", "--fulcio-url", mock, "--rekor-url", mock,
+          "--identity-token", token, kimage])
+
+    root, compat = os.path.join(trust, "trusted_root.json"), os.path.join(trust, "trusted_root.compat.json")
+    who = ["--certificate-identity", email, "--certificate-oidc-issuer", issuer]
+    blob_cmds = {
+        "signet": [SIGNET, "verify-blob", "--bundle", "kblob.sigstore.json", "--trusted-root", root, *who, "kblob"],
+        "cosign": [COSIGN, "verify-blob", "--new-bundle-format", "--bundle", "kblob.sigstore.json",
+                   "--trusted-root", compat, *who, "kblob"],
+        "sigstore-go": [go, "-trustedrootJSONpath", compat, "-expectedSAN", email, "-expectedIssuer", issuer,
+                        "-artifact", "kblob", "kblob.sigstore.json"],
+        "sigstore-python": [python, "--trust-config", os.path.join(trust, "client_trust_config.json"), "verify",
+                            "identity", "--offline", "--bundle", "kblob.sigstore.json", "--cert-identity", email,
+                            "--cert-oidc-issuer", issuer, "kblob"],
+    }
+    image_cmds = {
+        "signet": [SIGNET, "verify", "--allow-http-registry", *who, kimage],
+        "cosign": [COSIGN, "verify", "--allow-http-registry", *who, kimage],
+    }
+    rows = []
+    for name, cmds in (("verify-blob --bundle (keyless, v0.3)", blob_cmds), ("verify IMAGE (keyless, .sig)", image_cmds)):
+        for c in cmds.values():
+            krun(c)  # warm
+        times = {tool: [] for tool in cmds}
+        for _ in range(REPS_SINGLE):
+            for tool, c in cmds.items():
+                times[tool].append(ktimed(c))
+        med = {tool: statistics.median(t) for tool, t in times.items()}
+        rows.append((name, med, REPS_SINGLE))
+        print(f"bench: {name}: " + ", ".join(f"{t} {m*1000:.0f} ms" for t, m in med.items()), file=sys.stderr)
+    return rows
+
+
+def keyless_table(rows):
+    lines = ["| operation | runs | signet | cosign | sigstore-go | sigstore-python | cosign / signet | sigstore-go / signet | sigstore-python / signet |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, med, n in rows:
+        cell = lambda t: f"{med[t]*1000:.0f} ms" if t in med else "n/a"
+        ratio = lambda t: f"{med[t]/med['signet']:.1f}x" if t in med else "n/a"
+        lines.append(f"| {name} | {n} | {cell('signet')} | {cell('cosign')} | {cell('sigstore-go')} | {cell('sigstore-python')} "
+                     f"| {ratio('cosign')} | {ratio('sigstore-go')} | {ratio('sigstore-python')} |")
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+    head = (f"Keyless verification, measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}); "
+            f"{subprocess.run([SIGNET, 'version'], capture_output=True, text=True).stdout.strip()} (release build), "
+            f"cosign {os.environ.get('COSIGN_VERSION', '?')}, sigstore-go {os.environ.get('SIGSTORE_GO_VERSION', '?')}, "
+            f"{subprocess.run([os.environ['SIGSTORE_PYTHON_BIN'], '--version'], capture_output=True, text=True).stdout.strip()}.")
+    return head + "\n\n" + "\n".join(lines) + "\n"
+
+
 layout = os.path.join(work, "layout")
+if os.environ.get("BENCH_ONLY") == "keyless":
+    subprocess.run([sys.executable, os.path.join(HERE, "mk-oci-layout.py"), layout, "bench", "1"], check=True,
+                   stdout=subprocess.DEVNULL)
+    table = keyless_table(keyless_bench())
+    with open(os.path.join(RUN, "bench.md"), "w") as f:
+        f.write(table)
+    print(table)
+    sys.exit(0)
 pool_size = 2 * REPS_SINGLE + 2 * BATCH * REPS_BATCH + BATCH + max(VERIFY_BATCHES) + 1 + sum(s + c for _, s, c in RACES) + 10
 print(f"bench: making and pushing {pool_size} images to {REG}", file=sys.stderr)
 subprocess.run([sys.executable, os.path.join(HERE, "mk-oci-layout.py"), layout, "bench", str(pool_size)], check=True, stdout=subprocess.DEVNULL)
@@ -85,6 +185,7 @@ for n in range(pool_size):
     run([SKOPEO, "--insecure-policy", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:img{n}", f"docker://{ref}"])
     pool.append(ref)
 take = iter(pool)
+keyless_rows = keyless_bench()
 
 run([SIGNET, "generate-key-pair", "--output-key-prefix", "bench"])
 S_SIGN = [SIGNET, "sign", "--key", "bench.key", "--allow-http-registry", "--tlog-upload=false"]
@@ -217,7 +318,7 @@ lines += [
 for tool, signers, kept, merged, seconds in race:
     merged_text = str(merged) + " merges" if tool == "signet" else "n/a"
     lines.append(f"| {tool} | {signers} | {', '.join(map(str, kept))} | {merged_text} | {seconds:.1f} s |")
-table = "\n".join(lines) + "\n"
+table = "\n".join(lines) + "\n\n" + keyless_table(keyless_rows)
 with open(os.path.join(RUN, "bench.md"), "w") as f:
     f.write(table)
 print(table)

@@ -21,6 +21,7 @@
 //!   [`MAX_SIGNATURE_CHECKS`] signature checks per search.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use der::asn1::ObjectIdentifier;
@@ -58,9 +59,12 @@ impl KeyPurpose {
 pub struct CertificateAuthority {
     certificates: Vec<Certificate>,
     valid_for: TimeRange,
-    /// Signature checks between this authority's own certificates, made once:
-    /// (child index, parent index) → verified.
-    links: HashMap<(usize, usize), bool>,
+    /// Signature checks between this authority's own certificates, made
+    /// once, when a chain first needs them: (child index, parent index) →
+    /// verified. A verifier that never builds a chain through this
+    /// authority (key-based verification with the default trusted root)
+    /// never pays for them.
+    links: HashMap<(usize, usize), OnceLock<bool>>,
 }
 
 impl CertificateAuthority {
@@ -79,7 +83,7 @@ impl CertificateAuthority {
         for (c, child) in certificates.iter().enumerate() {
             for (p, parent) in certificates.iter().enumerate() {
                 if c != p && parent.is_issuer_name_of(child) {
-                    links.insert((c, p), check_signature(child, parent).is_ok());
+                    links.insert((c, p), OnceLock::new());
                 }
             }
         }
@@ -104,6 +108,19 @@ impl CertificateAuthority {
     /// The window this authority is trusted for.
     pub fn valid_for(&self) -> TimeRange {
         self.valid_for
+    }
+
+    /// Whether certificate `child` of this authority is signed by its
+    /// certificate `parent` (checked on first use, then remembered).
+    fn link(&self, child: usize, parent: usize) -> bool {
+        match (
+            self.links.get(&(child, parent)),
+            self.certificates.get(child),
+            self.certificates.get(parent),
+        ) {
+            (Some(cell), Some(c), Some(p)) => *cell.get_or_init(|| check_signature(c, p).is_ok()),
+            _ => false,
+        }
     }
 }
 
@@ -214,13 +231,7 @@ impl Search<'_> {
             }
             let signed = match child_node {
                 Node::Authority(c) => {
-                    if self
-                        .authority
-                        .links
-                        .get(&(c, index))
-                        .copied()
-                        .unwrap_or(false)
-                    {
+                    if self.authority.link(c, index) {
                         Ok(())
                     } else {
                         Err(ChainError::BadSignature {

@@ -34,6 +34,7 @@ mod flags;
 mod formats;
 mod interop;
 mod keyless_sign;
+mod keyless_verify;
 mod keys;
 mod local_input;
 mod server;
@@ -53,6 +54,7 @@ fn main() {
         flags::tests,
         formats::tests,
         interop::tests,
+        keyless_verify::tests,
         keys::tests,
         keyless_sign::tests,
         local_input::tests,
