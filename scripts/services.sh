@@ -65,6 +65,59 @@ EOC
   echo "services: the TLS registry did not come up" >&2; return 1
 }
 
+# A test CA and two registries whose certificates it signs, for the TLS
+# accept path: one for IP 127.0.0.1 (trusted through SSL_CERT_FILE,
+# SSL_CERT_DIR or --registry-cacert), and one whose certificate names
+# registry.signet.test only and which requires a client certificate signed by
+# the same CA (--registry-server-name, mutual TLS). Keys and certificates
+# live in $SIGNET_TEST_TLS_DIR: ca.pem, client.pem, client.key.
+start_ca_registries() {
+  local dir=$SIGNET_RUN/tls
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=signet test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  tls_cert "$dir" server "/CN=signet test registry" "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" mtls "/CN=signet mutual-TLS registry" "subjectAltName=DNS:registry.signet.test\nextendedKeyUsage=serverAuth" ca
+  tls_cert "$dir" client "/CN=signet test client" "extendedKeyUsage=clientAuth" ca
+  export SIGNET_TEST_TLS_DIR=$dir
+  local name port extra
+  for name in ca-registry mtls-registry; do
+    port=$(free_port)
+    mkdir -p "$dir/$name"
+    if [ "$name" = ca-registry ]; then
+      extra="certificate: $dir/server.pem, key: $dir/server.key"
+      export SIGNET_TEST_CA_REGISTRY=127.0.0.1:$port
+    else
+      extra="certificate: $dir/mtls.pem, key: $dir/mtls.key, clientcas: [$dir/ca.pem]"
+      export SIGNET_TEST_MTLS_REGISTRY=127.0.0.1:$port
+    fi
+    cat > "$dir/$name.yml" <<EOC
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $dir/$name}
+  delete: {enabled: true}
+http:
+  addr: 127.0.0.1:$port
+  tls: {$extra}
+EOC
+    docker-registry serve "$dir/$name.yml" > "$SIGNET_RUN/$name.log" 2>&1 &
+    echo $! > "$SIGNET_RUN/$name.pid"
+  done
+  local ok=""
+  for _ in $(seq 1 200); do
+    if curl -sf -o /dev/null --cacert "$dir/ca.pem" "https://$SIGNET_TEST_CA_REGISTRY/v2/" &&
+       curl -sf -o /dev/null --cacert "$dir/ca.pem" --cert "$dir/client.pem" --key "$dir/client.key" \
+         --resolve "registry.signet.test:${SIGNET_TEST_MTLS_REGISTRY##*:}:127.0.0.1" \
+         "https://registry.signet.test:${SIGNET_TEST_MTLS_REGISTRY##*:}/v2/"; then
+      ok=1; break
+    fi
+    sleep 0.05
+  done
+  [ -n "$ok" ] || { echo "services: the CA-signed TLS registries did not come up" >&2; return 1; }
+}
+
 start_openbao() {
   # bao also listens on its port + 1 (cluster), which may be taken: try again
   # on another port if the server does not come up.
@@ -221,7 +274,7 @@ start_test_oidc() {
 }
 
 stop_services() {
-  for s in registry auth-registry openbao openbao-tls mock-sigstore test-oidc; do
+  for s in registry auth-registry ca-registry mtls-registry openbao openbao-tls mock-sigstore test-oidc; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

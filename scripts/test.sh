@@ -14,10 +14,11 @@ source scripts/services.sh
 trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
 start_auth_registry
+start_ca_registries
 start_openbao
 start_openbao_tls
 start_mock_sigstore
-echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP) and $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), OpenBao on $SIGNET_TEST_VAULT_ADDR and $SIGNET_TEST_VAULT_TLS_ADDR (TLS; mutual TLS on $SIGNET_TEST_VAULT_MTLS_ADDR), mock Sigstore on $SIGNET_TEST_SIGSTORE_URL"
+echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP), $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), $SIGNET_TEST_CA_REGISTRY (TLS, test CA) and $SIGNET_TEST_MTLS_REGISTRY (mutual TLS), OpenBao on $SIGNET_TEST_VAULT_ADDR and $SIGNET_TEST_VAULT_TLS_ADDR (TLS; mutual TLS on $SIGNET_TEST_VAULT_MTLS_ADDR), mock Sigstore on $SIGNET_TEST_SIGSTORE_URL"
 
 # Lints, where the toolchain has them (a toolchain cannot be fetched here).
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; else echo "test.sh: rustfmt not installed; format check skipped"; fi

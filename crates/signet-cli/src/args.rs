@@ -134,7 +134,8 @@ pub struct SecurityKeyArgs {
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Registry")]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to registries (for a local registry).
+    /// Let any registry fall back to plain HTTP when HTTPS fails (loopback,
+    /// localhost and private-address registries may without it).
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub allow_http_registry: bool,
     /// Accept registries whose TLS certificate does not verify.

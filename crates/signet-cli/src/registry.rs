@@ -3,7 +3,7 @@
 use anyhow::Context;
 use signet_core::signature_manifest::MediaTypes;
 use signet_oci::signatures::SignatureStore;
-use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef};
+use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef, TlsOptions};
 
 use crate::args::RegistryArgs;
 
@@ -22,9 +22,22 @@ pub fn signature_store(args: &RegistryArgs) -> anyhow::Result<SignatureStore> {
             password: password.clone().unwrap_or_default(),
         }),
     };
+    let mut tls = TlsOptions::default();
+    if let Some(cacert) = &args.registry_cacert {
+        tls = tls.trust_only_file(cacert).context("--registry-cacert")?;
+    }
+    if let (Some(cert), Some(key)) = (&args.registry_client_cert, &args.registry_client_key) {
+        tls = tls
+            .client_identity_files(cert, key)
+            .context("--registry-client-cert/--registry-client-key")?;
+    }
+    if let Some(name) = &args.registry_server_name {
+        tls = tls.server_name(name).context("--registry-server-name")?;
+    }
     let client = RegistryClient::new(ClientOptions {
         allow_http_registry: args.allow_http_registry,
         allow_insecure_registry: args.allow_insecure_registry,
+        tls,
         credentials,
         user_agent: format!("signet/{}", env!("CARGO_PKG_VERSION")),
         ..ClientOptions::default()

@@ -5,6 +5,8 @@
 //! - [`keys`]: cosign key files (scrypt + secretbox), key import, public keys,
 //!   and the [`keys::Signer`] interface KMS backends implement.
 //! - [`payload`]: the simple-signing payload an image signature covers.
+//! - [`reference`]: image and repository references, normalised as docker
+//!   and go-containerregistry normalise them (`x` is `index.docker.io/library/x`).
 //! - [`signature_manifest`]: the legacy `sha256-<digest>.sig` signature manifest
 //!   and its config blob, byte-compatible with cosign.
 //! - [`artifact`]: what a blob signature covers, hashed as it streams.
@@ -43,6 +45,7 @@ pub mod gojson;
 pub mod hash;
 pub mod intoto;
 pub mod jcs;
+mod json_edit;
 pub mod key_details;
 pub mod keys;
 pub mod legacy_blob_bundle;
@@ -50,6 +53,7 @@ pub mod limits;
 pub mod payload;
 pub mod pem;
 pub mod protojson;
+pub mod reference;
 pub mod rekor;
 pub mod signature_manifest;
 

@@ -23,6 +23,7 @@ use crate::dsse::Envelope;
 use crate::error::FormatError;
 use crate::gojson;
 use crate::hash::HashOutput;
+use crate::json_edit;
 use crate::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_LAYERS};
 
 /// Media type of a simple-signing payload layer.
@@ -77,7 +78,7 @@ impl MediaTypes {
 }
 
 /// One layer of a signature manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Layer {
     /// The layer's media type (simple-signing for signatures).
     pub media_type: String,
@@ -288,7 +289,7 @@ impl SignatureManifest {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(r#"{"created":"0001-01-01T00:00:00Z"}"#);
+            out.push_str(EMPTY_HISTORY_ENTRY);
         }
         out.push_str(r#"],"os":"","rootfs":{"type":"layers","diff_ids":["#);
         for (i, layer) in self.layers.iter().enumerate() {
@@ -316,20 +317,159 @@ impl SignatureManifest {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(r#"{"mediaType":"#);
-            gojson::write_str(&mut out, &layer.media_type);
-            out.push_str(&format!(
-                r#","size":{},"digest":"{}""#,
-                layer.size, layer.digest
-            ));
-            if !layer.annotations.is_empty() {
-                out.push_str(r#","annotations":"#);
-                gojson::write_string_map(&mut out, &layer.annotations);
-            }
-            out.push('}');
+            layer.write_json(&mut out);
         }
         out.push_str("]}");
         out.into_bytes()
+    }
+
+    /// The descriptor of the config blob in stored manifest bytes, if the
+    /// manifest names one.
+    pub fn config_descriptor(manifest: &[u8]) -> Result<Option<(Digest, u64)>, FormatError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            config: Option<RawConfig>,
+        }
+        #[derive(Deserialize)]
+        struct RawConfig {
+            digest: String,
+            size: u64,
+        }
+        let raw: Raw = serde_json::from_slice(manifest)
+            .map_err(|e| FormatError::malformed("signature manifest", e))?;
+        raw.config
+            .map(|c| {
+                c.digest
+                    .parse()
+                    .map(|d| (d, c.size))
+                    .map_err(|e| FormatError::malformed("signature manifest config", e))
+            })
+            .transpose()
+    }
+
+    /// Appends `layer` to stored manifest bytes and points the config
+    /// descriptor at `config`, changing nothing else: manifest annotations,
+    /// `subject`, `artifactType`, unknown fields, member order and layout are
+    /// kept byte for byte. `existing` must have parsed with [`Self::parse`].
+    pub fn append_to(
+        existing: &[u8],
+        layer: &Layer,
+        config: &[u8],
+    ) -> Result<Vec<u8>, FormatError> {
+        const WHAT: &str = "signature manifest";
+        let edit = |e: json_edit::ScanError| {
+            FormatError::malformed(WHAT, format!("cannot append to it: {e}"))
+        };
+        let top = json_edit::document(existing).map_err(edit)?;
+        let layers = json_edit::member(existing, top.clone(), "layers")
+            .map_err(edit)?
+            .ok_or_else(|| edit("no layers".into()))?;
+        let config_span = json_edit::member(existing, top, "config")
+            .map_err(edit)?
+            .ok_or_else(|| edit("no config".into()))?;
+        let size = json_edit::member(existing, config_span.clone(), "size")
+            .map_err(edit)?
+            .ok_or_else(|| edit("config has no size".into()))?;
+        let digest = json_edit::member(existing, config_span, "digest")
+            .map_err(edit)?
+            .ok_or_else(|| edit("config has no digest".into()))?;
+        let (at, comma) = json_edit::append_point(existing, layers).map_err(edit)?;
+        let mut new_layer = String::new();
+        if comma {
+            new_layer.push(',');
+        }
+        layer.write_json(&mut new_layer);
+        let out = json_edit::apply(
+            existing,
+            vec![
+                json_edit::Splice {
+                    range: at..at,
+                    bytes: new_layer.into_bytes(),
+                },
+                json_edit::Splice {
+                    range: size,
+                    bytes: config.len().to_string().into_bytes(),
+                },
+                json_edit::Splice {
+                    range: digest,
+                    bytes: format!("\"{}\"", Digest::sha256_of(config)).into_bytes(),
+                },
+            ],
+        );
+        // The result must read back as the old layers plus the new one;
+        // anything else is a bug here, and is refused rather than written.
+        let before = Self::parse(existing)?;
+        let after = Self::parse(&out)?;
+        if after.layers.len() != before.layers.len() + 1 || after.layers.last() != Some(layer) {
+            return Err(edit(
+                "the edited manifest does not read back as expected".into(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Adds a layer's entries to a stored config blob: a `history` entry (if
+    /// the config keeps a history) and its digest in `rootfs.diff_ids`, as
+    /// cosign does, changing nothing else.
+    pub fn append_to_config(
+        existing: &[u8],
+        layer_digest: &Digest,
+    ) -> Result<Vec<u8>, FormatError> {
+        const WHAT: &str = "signature manifest config";
+        let edit = |e: json_edit::ScanError| {
+            FormatError::malformed(WHAT, format!("cannot append to it: {e}"))
+        };
+        let top = json_edit::document(existing).map_err(edit)?;
+        let rootfs = json_edit::member(existing, top.clone(), "rootfs")
+            .map_err(edit)?
+            .ok_or_else(|| edit("no rootfs".into()))?;
+        let diff_ids = json_edit::member(existing, rootfs, "diff_ids")
+            .map_err(edit)?
+            .ok_or_else(|| edit("no rootfs.diff_ids".into()))?;
+        let mut edits = Vec::new();
+        let (at, comma) = json_edit::append_point(existing, diff_ids).map_err(edit)?;
+        let mut id = String::from(if comma { "," } else { "" });
+        gojson::write_str(&mut id, &layer_digest.to_string());
+        edits.push(json_edit::Splice {
+            range: at..at,
+            bytes: id.into_bytes(),
+        });
+        if let Some(history) = json_edit::member(existing, top, "history").map_err(edit)? {
+            let (at, comma) = json_edit::append_point(existing, history).map_err(edit)?;
+            let entry = format!("{}{EMPTY_HISTORY_ENTRY}", if comma { "," } else { "" });
+            edits.push(json_edit::Splice {
+                range: at..at,
+                bytes: entry.into_bytes(),
+            });
+        }
+        let out = json_edit::apply(existing, edits);
+        // The edit must leave valid JSON; anything else is a bug here, and is
+        // refused rather than written.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&out).map_err(|e| {
+            FormatError::malformed(WHAT, format!("append produced invalid JSON: {e}"))
+        })?;
+        Ok(out)
+    }
+}
+
+/// The `history` entry cosign writes for each signature layer.
+const EMPTY_HISTORY_ENTRY: &str = r#"{"created":"0001-01-01T00:00:00Z"}"#;
+
+impl Layer {
+    /// This layer's descriptor as go-containerregistry writes it.
+    fn write_json(&self, out: &mut String) {
+        out.push_str(r#"{"mediaType":"#);
+        gojson::write_str(out, &self.media_type);
+        out.push_str(&format!(
+            r#","size":{},"digest":"{}""#,
+            self.size, self.digest
+        ));
+        if !self.annotations.is_empty() {
+            out.push_str(r#","annotations":"#);
+            gojson::write_string_map(out, &self.annotations);
+        }
+        out.push('}');
     }
 }
 
@@ -401,5 +541,127 @@ mod tests {
             let bytes = m.manifest_bytes(&m.config_bytes());
             prop_assert_eq!(SignatureManifest::parse(&bytes).unwrap(), m);
         }
+
+        #[test]
+        fn appending_matches_writing_whole(payloads in proptest::collection::vec(".{0,40}", 0..5), new in ".{0,40}", docker in any::<bool>()) {
+            let mut m = SignatureManifest { media_types: if docker { MediaTypes::Docker } else { MediaTypes::Oci }, layers: vec![] };
+            for p in &payloads {
+                m.layers.push(signed_layer(p));
+            }
+            let layer = signed_layer(&new);
+            let config = SignatureManifest::append_to_config(&m.config_bytes(), &layer.digest).unwrap();
+            let appended = SignatureManifest::append_to(&m.manifest_bytes(&m.config_bytes()), &layer, &config).unwrap();
+            m.layers.push(layer);
+            prop_assert_eq!(&config, &m.config_bytes());
+            prop_assert_eq!(appended, m.manifest_bytes(&config));
+        }
+
+        #[test]
+        fn append_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let layer = signed_layer("p");
+            let _ = SignatureManifest::append_to(&bytes, &layer, b"{}");
+            let _ = SignatureManifest::append_to_config(&bytes, &layer.digest);
+            let _ = SignatureManifest::config_descriptor(&bytes);
+        }
+    }
+
+    fn signed_layer(payload: &str) -> Layer {
+        Layer::simple_signing(payload.as_bytes(), format!("sig<{payload}>"))
+    }
+
+    #[test]
+    fn appending_to_cosign_bytes_gives_cosign_bytes() {
+        let mut model = SignatureManifest::parse(COSIGN_MANIFEST).unwrap();
+        let layer = signed_layer("second");
+        let config = SignatureManifest::append_to_config(COSIGN_CONFIG, &layer.digest).unwrap();
+        let appended = SignatureManifest::append_to(COSIGN_MANIFEST, &layer, &config).unwrap();
+        model.layers.push(layer);
+        // Exactly what cosign (go-containerregistry's append) writes.
+        assert_eq!(
+            String::from_utf8_lossy(&config),
+            String::from_utf8_lossy(&model.config_bytes())
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&appended),
+            String::from_utf8_lossy(&model.manifest_bytes(&config))
+        );
+        assert_eq!(
+            SignatureManifest::config_descriptor(&appended).unwrap(),
+            Some((Digest::sha256_of(&config), config.len() as u64))
+        );
+    }
+
+    #[test]
+    fn appending_keeps_what_other_tools_wrote() {
+        // Manifest-level annotations, a subject, an artifactType, an unknown
+        // member, and a layout unlike ours.
+        let existing = br#"{
+  "schemaVersion": 2,
+  "mediaType": "application/vnd.oci.image.manifest.v1+json",
+  "artifactType": "application/vnd.example.thing",
+  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "annotations": {"keep": "me"}},
+  "layers": [
+    {"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": 3, "digest": "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "annotations": {"dev.cosignproject.cosign/signature": "AAAA", "org.example/extra": "\u00e9\u003c"}}
+  ],
+  "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 7, "digest": "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+  "annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z", "com.example/owner": "team"},
+  "x-vendor-extension": {"nested": [1, 2.50, {"a": null}], "flag": true}
+}"#;
+        SignatureManifest::parse(existing).unwrap();
+        let layer = signed_layer("new");
+        let config = br#"{"rootfs":{"diff_ids":[]}}"#;
+        let out = SignatureManifest::append_to(existing, &layer, config).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        let original = String::from_utf8_lossy(existing);
+        // Everything before the config's size is untouched, and so is
+        // everything after the old last layer except the inserted one.
+        let old_tail = original
+            .split_once(r#""org.example/extra": "\u00e9\u003c"}}"#)
+            .unwrap()
+            .1;
+        assert!(text.ends_with(old_tail), "{text}");
+        for kept in [
+            r#""artifactType": "application/vnd.example.thing""#,
+            r#""annotations": {"keep": "me"}"#,
+            r#""subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 7"#,
+            r#""annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z", "com.example/owner": "team"}"#,
+            r#""x-vendor-extension": {"nested": [1, 2.50, {"a": null}], "flag": true}"#,
+            r#""org.example/extra": "\u00e9\u003c"}}"#,
+        ] {
+            assert!(text.contains(kept), "lost {kept}");
+        }
+        // The only differences: the config descriptor and the new layer.
+        let mut want: serde_json::Value = serde_json::from_slice(existing).unwrap();
+        let got: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        want["config"]["size"] = config.len().into();
+        want["config"]["digest"] = Digest::sha256_of(config).to_string().into();
+        let mut layer_json = String::new();
+        layer.write_json(&mut layer_json);
+        want["layers"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::from_str(&layer_json).unwrap());
+        assert_eq!(got, want);
+
+        let config = br#"{"created":"2026-01-01T00:00:00Z","rootfs":{"type":"layers","diff_ids":["sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]},"x-extra":{"b":1},"history":[{"created":"2026-01-01T00:00:00Z","comment":"by another tool"}]}"#;
+        let out = SignatureManifest::append_to_config(config, &layer.digest).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                r#"{{"created":"2026-01-01T00:00:00Z","rootfs":{{"type":"layers","diff_ids":["sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","{}"]}},"x-extra":{{"b":1}},"history":[{{"created":"2026-01-01T00:00:00Z","comment":"by another tool"}},{{"created":"0001-01-01T00:00:00Z"}}]}}"#,
+                layer.digest
+            )
+        );
+    }
+
+    #[test]
+    fn appending_refuses_documents_it_cannot_edit_safely() {
+        let layer = signed_layer("x");
+        let dup_config = br#"{"schemaVersion":2,"config":{"size":1,"digest":"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},"config":{},"layers":[]}"#;
+        assert!(SignatureManifest::append_to(dup_config, &layer, b"{}").is_err());
+        let no_config = br#"{"schemaVersion":2,"layers":[]}"#;
+        assert!(SignatureManifest::append_to(no_config, &layer, b"{}").is_err());
+        assert!(SignatureManifest::append_to_config(b"{}", &layer.digest).is_err());
+        assert!(SignatureManifest::append_to_config(b"[1]", &layer.digest).is_err());
     }
 }

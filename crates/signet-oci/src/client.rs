@@ -10,47 +10,17 @@ use reqwest::header::{CONTENT_LENGTH, LOCATION};
 use reqwest::{Method, Response, StatusCode};
 use signet_core::Digest;
 
-use crate::auth::Credential;
 use crate::error::RegistryError;
 use crate::manifest;
-use crate::reference::{Reference, ReferenceError, RepositoryRef, validate_tag};
+use crate::options::ClientOptions;
+use crate::reference::{Reference, ReferenceError, RepositoryRef, check_tag};
 use crate::response::{
     DOCKER_CONTENT_DIGEST, check_announced_digest, content_type, error_for, header_str,
     media_type_of, read_limited,
 };
-use crate::transport::{Action, Req, Transport};
-
-/// How to talk to registries.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// Use plain `http://` instead of `https://` for registries.
-    pub allow_http_registry: bool,
-    /// Use https without verifying the registry's certificate.
-    pub allow_insecure_registry: bool,
-    /// Credentials for every registry, overriding the config files
-    /// (`--registry-username` / `--registry-password`).
-    pub credentials: Option<Credential>,
-    /// Largest manifest accepted (default 4 MiB, the distribution limit).
-    pub max_manifest_bytes: usize,
-    /// Largest blob accepted by callers that use it as their limit (default
-    /// 128 MiB, cosign's `COSIGN_MAX_ATTACHMENT_SIZE`).
-    pub max_blob_bytes: usize,
-    /// `User-Agent` header.
-    pub user_agent: String,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            allow_http_registry: false,
-            allow_insecure_registry: false,
-            credentials: None,
-            max_manifest_bytes: 4 << 20,
-            max_blob_bytes: 128 << 20,
-            user_agent: concat!("signet/", env!("CARGO_PKG_VERSION")).to_owned(),
-        }
-    }
-}
+use crate::text::snippet;
+use crate::token::{Action, Session};
+use crate::transport::{Req, Transport};
 
 /// A manifest as fetched: the exact bytes, their media type, and their digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,13 +48,13 @@ pub struct Descriptor {
 /// and one token cache.
 #[derive(Clone)]
 pub struct RegistryClient {
-    inner: Arc<Transport>,
+    session: Arc<Session>,
 }
 
 impl std::fmt::Debug for RegistryClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RegistryClient")
-            .field("options", &self.inner.options)
+            .field("options", self.options())
             .finish_non_exhaustive()
     }
 }
@@ -99,12 +69,12 @@ impl ManifestRef {
     fn parse(reference: &str) -> Result<Self, RegistryError> {
         if reference.contains(':') {
             let digest = reference.parse().map_err(|_| ReferenceError::Digest {
-                input: crate::reference::shorten(reference),
-                digest: crate::reference::shorten(reference),
+                input: snippet(reference, 80),
+                digest: snippet(reference, 80),
             })?;
             Ok(Self::Digest(digest))
         } else {
-            validate_tag(reference, reference)?;
+            check_tag(reference)?;
             Ok(Self::Tag(reference.to_owned()))
         }
     }
@@ -121,13 +91,17 @@ impl RegistryClient {
     /// A client with `options`.
     pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
         Ok(Self {
-            inner: Arc::new(Transport::new(options)?),
+            session: Arc::new(Session::new(Transport::new(options)?)),
         })
     }
 
     /// The options this client was built with.
     pub fn options(&self) -> &ClientOptions {
-        &self.inner.options
+        self.transport().options()
+    }
+
+    fn transport(&self) -> &Transport {
+        self.session.transport()
     }
 
     /// Fetches a manifest by tag or digest. A digest reference is verified
@@ -144,7 +118,7 @@ impl RegistryClient {
             return Err(error_for(response, &what, repo.registry()).await);
         }
         let header_type = content_type(response.headers());
-        let limit = self.inner.options.max_manifest_bytes;
+        let limit = self.options().max_manifest_bytes;
         let bytes = read_limited(response, limit, &what, repo.registry()).await?;
         let digest = Digest::sha256_of(&bytes);
         if let ManifestRef::Digest(expected) = &mref
@@ -249,23 +223,26 @@ impl RegistryClient {
                 actual: digest,
             });
         }
-        if bytes.len() > self.inner.options.max_manifest_bytes {
+        if bytes.len() > self.options().max_manifest_bytes {
             return Err(RegistryError::TooLarge {
                 what,
-                limit: self.inner.options.max_manifest_bytes,
+                limit: self.options().max_manifest_bytes,
             });
         }
         let req = Req {
             method: Method::PUT,
-            url: self.inner.url(
-                repo.registry(),
-                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+                )
+                .await?,
             accept: None,
             content_type: Some(media_type),
             body: Some(bytes),
         };
-        let response = self.inner.send(repo, Action::Push, &req).await?;
+        let response = self.session.send(repo, Action::Push, &req).await?;
         if !response.status().is_success() {
             return Err(error_for(response, &what, repo.registry()).await);
         }
@@ -339,15 +316,18 @@ impl RegistryClient {
         let what = format!("upload of {}", blob_what(repo, &digest));
         let start = Req {
             method: Method::POST,
-            url: self.inner.url(
-                repo.registry(),
-                &format!("{}/blobs/uploads/", repo.repository()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/blobs/uploads/", repo.repository()),
+                )
+                .await?,
             accept: None,
             content_type: None,
             body: Some(&[]),
         };
-        let response = self.inner.send(repo, Action::Push, &start).await?;
+        let response = self.session.send(repo, Action::Push, &start).await?;
         if !response.status().is_success() {
             return Err(error_for(response, &what, repo.registry()).await);
         }
@@ -363,10 +343,7 @@ impl RegistryClient {
             .join(location)
             .map_err(|e| RegistryError::InvalidResponse {
                 what: what.clone(),
-                reason: format!(
-                    "bad upload Location {:?}: {e}",
-                    crate::snippet(location, 80)
-                ),
+                reason: format!("bad upload Location {:?}: {e}", snippet(location, 80)),
             })?;
         url.query_pairs_mut()
             .append_pair("digest", &digest.to_string());
@@ -377,7 +354,7 @@ impl RegistryClient {
             content_type: Some("application/octet-stream"),
             body: Some(bytes),
         };
-        let response = self.inner.send(repo, Action::Push, &finish).await?;
+        let response = self.session.send(repo, Action::Push, &finish).await?;
         if !response.status().is_success() {
             return Err(error_for(response, &what, repo.registry()).await);
         }
@@ -388,14 +365,14 @@ impl RegistryClient {
     /// Checks that `registry` speaks the distribution API (`GET /v2/` answers
     /// 200 or 401).
     pub async fn ping(&self, registry: &str) -> Result<(), RegistryError> {
-        let url = self.inner.url(registry, "")?;
+        let url = self.transport().url(registry, "").await?;
         let response = self
-            .inner
-            .http
+            .transport()
+            .http()
             .get(url)
             .send()
             .await
-            .map_err(|e| self.inner.transport_error(registry, &e))?;
+            .map_err(|e| self.transport().transport_error(registry, &e))?;
         match response.status() {
             StatusCode::OK | StatusCode::UNAUTHORIZED => Ok(()),
             _ => Err(error_for(response, &format!("ping of {registry}"), registry).await),
@@ -410,15 +387,18 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let req = Req {
             method,
-            url: self.inner.url(
-                repo.registry(),
-                &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/manifests/{}", repo.repository(), mref.as_str()),
+                )
+                .await?,
             accept: Some(manifest::ACCEPTED_MEDIA_TYPES.join(", ")),
             content_type: None,
             body: None,
         };
-        self.inner.send(repo, Action::Pull, &req).await
+        self.session.send(repo, Action::Pull, &req).await
     }
 
     async fn blob_request(
@@ -430,20 +410,23 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let req = Req {
             method,
-            url: self.inner.url(
-                repo.registry(),
-                &format!("{}/blobs/{digest}", repo.repository()),
-            )?,
+            url: self
+                .transport()
+                .url(
+                    repo.registry(),
+                    &format!("{}/blobs/{digest}", repo.repository()),
+                )
+                .await?,
             accept: None,
             content_type: None,
             body: None,
         };
-        self.inner.send(repo, action, &req).await
+        self.session.send(repo, action, &req).await
     }
 }
 
 fn manifest_what(repo: &RepositoryRef, reference: &str) -> String {
-    format!("manifest {:?} in {repo}", crate::snippet(reference, 80))
+    format!("manifest {:?} in {repo}", snippet(reference, 80))
 }
 
 fn blob_what(repo: &RepositoryRef, digest: &Digest) -> String {
@@ -472,13 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn options_default() {
-        let o = ClientOptions::default();
-        assert_eq!(
-            (o.max_manifest_bytes, o.max_blob_bytes),
-            (4 << 20, 128 << 20)
-        );
-        assert!(o.user_agent.starts_with("signet/"));
-        assert!(RegistryClient::new(o).is_ok());
+    fn builds_with_default_options() {
+        assert!(RegistryClient::new(ClientOptions::default()).is_ok());
     }
 }

@@ -1,4 +1,6 @@
-//! Registry access for signet.
+//! Registry access for signet: a registry client and cosign's storage
+//! layouts, nothing about what a signature means (that is `signet-verify`)
+//! or how signing and verification are orchestrated (`signet-flow`).
 //!
 //! - [`mod@reference`]: image references (`registry/repo:tag@sha256:…`) parsed the way
 //!   docker and go-containerregistry parse them, plus bare repository references
@@ -8,10 +10,16 @@
 //! - [`www_authenticate`]: the `WWW-Authenticate` challenge parser behind the
 //!   bearer-token flow.
 //! - [`client`]: [`RegistryClient`], an async client for the OCI distribution API
-//!   (manifests and blobs) with size limits, digest verification, token auth and
-//!   retries of idempotent requests.
+//!   (manifests and blobs) with size limits and digest verification. It sits on
+//!   a token flow (anonymous first, then the registry's challenge) over a
+//!   transport (one connection pool, retries of idempotent requests), both
+//!   configured by [`ClientOptions`].
 //! - [`manifest`]: lenient serde types for OCI/Docker image manifests and indexes.
 //! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
+//! - [`resolve`]: from an image reference to the manifest digests a command
+//!   works on (with `--recursive`, an index and its children).
+//! - [`signatures`]: cosign's legacy `sha256-<hex>.sig` layout: reading
+//!   signature layers and appending to them without losing concurrent writes.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are
@@ -24,31 +32,23 @@ pub mod client;
 mod error;
 pub mod layout;
 pub mod manifest;
+mod options;
 pub mod reference;
 pub mod resolve;
 mod response;
-pub mod sign;
+mod scheme;
 pub mod signatures;
+mod text;
 mod tls;
+mod token;
 mod transport;
 pub mod www_authenticate;
 
 pub use auth::{AuthError, Credential, credential_for};
-pub use client::{ClientOptions, Descriptor, Manifest, RegistryClient};
+pub use client::{Descriptor, Manifest, RegistryClient};
 pub use error::RegistryError;
+pub use options::{ClientOptions, TlsConfigError, TlsOptions};
 pub use reference::{Reference, ReferenceError, RepositoryRef};
 pub use signet_core::Digest;
-
-/// Shortens untrusted text before it goes into an error message, and keeps the
-/// message on one line.
-pub(crate) fn snippet(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n >= max {
-            out.push('…');
-            break;
-        }
-        out.push(if c.is_control() { ' ' } else { c });
-    }
-    out
-}
+// Older call sites name the helper through the crate root.
+pub(crate) use text::snippet;

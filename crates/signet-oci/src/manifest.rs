@@ -195,7 +195,7 @@ fn check_schema(what: &'static str, version: u64) -> Result<(), ManifestError> {
 fn malformed(what: &'static str, reason: impl ToString) -> ManifestError {
     ManifestError::Malformed {
         what,
-        reason: crate::snippet(&reason.to_string(), 200),
+        reason: crate::text::snippet(&reason.to_string(), 200),
     }
 }
 

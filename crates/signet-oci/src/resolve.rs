@@ -1,10 +1,14 @@
 //! From an image reference to the manifest digests a command works on.
 
+use std::collections::HashSet;
+
 use signet_core::Digest;
 use thiserror::Error;
 
+use crate::client::RegistryClient;
+use crate::error::RegistryError;
 use crate::manifest::{is_index, parse_index};
-use crate::{Reference, RegistryClient, RegistryError};
+use crate::reference::Reference;
 
 /// The image itself (not its signatures) could not be looked up.
 #[derive(Debug, Error)]
@@ -62,8 +66,9 @@ pub async fn resolve_image(
             reference: image.to_string(),
             reason: e.to_string(),
         })?;
+        let mut seen: HashSet<Digest> = HashSet::from([manifest.digest]);
         for child in index.manifests {
-            if !digests.contains(&child.digest) {
+            if seen.insert(child.digest.clone()) {
                 digests.push(child.digest);
             }
         }

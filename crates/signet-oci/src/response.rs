@@ -24,7 +24,7 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
-    crate::snippet(&parts.join(": "), 400)
+    crate::text::snippet(&parts.join(": "), 400)
 }
 
 /// Reads a body of at most `limit` bytes; the limit is enforced on the bytes
@@ -115,7 +115,7 @@ pub(crate) fn error_detail(status: u16, body: &[u8]) -> String {
     if text.is_empty() {
         format!("HTTP {status}")
     } else {
-        format!("HTTP {status}, {}", crate::snippet(&text, 160))
+        format!("HTTP {status}, {}", crate::text::snippet(&text, 160))
     }
 }
 

@@ -3,28 +3,47 @@
 //! Appending a signature is a read-modify-write of the `sha256-<hex>.sig`
 //! tag, and registries offer no compare-and-swap on tags (Distribution 2.8
 //! ignores `If-Match`). cosign therefore loses signatures when two signers
-//! race (cosign issue 2432). signet reads the tag back after a settling
-//! window; if a concurrent writer replaced the manifest without our layer, it
-//! merges again and rewrites, up to a bounded number of times. This narrows
-//! the race to writers slower than the window; only a registry-side
-//! compare-and-swap could close it.
+//! race (cosign issue 2432). signet watches the tag after writing: it re-reads
+//! it, with growing pauses, until the manifest has kept its layer unchanged
+//! for longer than a slow concurrent writer could take to land a write based
+//! on an older read; if a concurrent writer replaced the manifest without its
+//! layer, it merges again and rewrites. Both the re-checks and the rewrites
+//! are bounded. This narrows the race to writers slower than the watch; only
+//! a registry-side compare-and-swap could close it.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::stream::{self, BoxStream};
 use signet_core::Digest;
 use signet_core::FormatError;
-use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_LAYERS};
+use signet_core::limits::{
+    MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE, MAX_SIGNATURE_LAYERS,
+};
 use signet_core::signature_manifest::{Layer, MediaTypes, SignatureManifest};
 use thiserror::Error;
 
-use crate::{RegistryClient, RegistryError, RepositoryRef};
+use crate::client::RegistryClient;
+use crate::error::RegistryError;
+use crate::reference::RepositoryRef;
 
-/// How many times a lost append is merged and written again.
-const MAX_APPEND_ATTEMPTS: u32 = 10;
-/// Shortest wait before checking that a written signature survived.
+/// How many times an append is merged and written again.
+const MAX_APPEND_ATTEMPTS: u32 = 30;
+/// How long a written manifest must stay unchanged, at least, before the
+/// write counts as kept when no other writer has been seen.
 const MIN_SETTLE: Duration = Duration::from_millis(50);
+/// The same once other writers have been seen: they run on the same machine
+/// or registry and may be descheduled for a while between reading the tag
+/// and writing it.
+const CONTENDED_SETTLE: Duration = Duration::from_millis(600);
+/// The longest a written manifest must stay unchanged.
+const MAX_SETTLE: Duration = Duration::from_secs(4);
+/// How much longer than our own read-to-write time another writer may take.
+const SETTLE_FACTOR: u32 = 4;
+/// Re-reads of the tag after one write.
+const MAX_CHECKS: u32 = 20;
 /// Payload blobs fetched at once for one signature manifest.
 const PAYLOAD_FETCH_CONCURRENCY: usize = 8;
 
@@ -60,8 +79,231 @@ pub struct FetchedSignature {
     pub origin: String,
     /// The layer descriptor with its annotations.
     pub layer: Layer,
-    /// The payload blob, or why it could not be read.
-    pub payload: Result<Vec<u8>, RegistryError>,
+    /// The payload blob, or why it was not read.
+    pub payload: Result<Arc<[u8]>, PayloadError>,
+}
+
+/// Why a signature layer's payload is not available.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The layer is identical to an earlier one (same payload, same
+    /// signature), so it can add nothing.
+    #[error("identical to layer {0}")]
+    Duplicate(usize),
+    /// The layer declares a payload larger than any signet reads.
+    #[error("payload {digest} declares {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// The payload digest.
+        digest: Digest,
+        /// The size the layer declares.
+        size: u64,
+        /// [`MAX_PAYLOAD_BYTES`].
+        limit: usize,
+    },
+    /// Reading it would pass the per-image budget.
+    #[error(
+        "not read: payload {digest} ({size} bytes) would take the image past the limit of {limit} bytes of signature payloads"
+    )]
+    OverBudget {
+        /// The payload digest.
+        digest: Digest,
+        /// The size the layer declares.
+        size: u64,
+        /// [`MAX_SIGNATURE_BYTES_PER_IMAGE`].
+        limit: usize,
+    },
+    /// The registry failed to serve it.
+    #[error(transparent)]
+    Registry(Arc<RegistryError>),
+}
+
+type PayloadResult = Result<Arc<[u8]>, PayloadError>;
+
+/// The signature layers of one image, handed out in manifest order with
+/// their payloads, so that a verifier can check each as it arrives and stop
+/// at the first that satisfies its policy (dropping this stops the fetches
+/// still in flight).
+///
+/// Whatever the manifest lists, the registry is asked for each distinct
+/// payload digest at most once, at most [`MAX_SIGNATURE_BYTES_PER_IMAGE`]
+/// bytes are read in total, and a payload is kept in memory only until the
+/// last layer naming it has been handed out.
+pub struct SignatureLayers {
+    location: String,
+    /// Signature layers still to hand out: (position among them, index in
+    /// the manifest, the layer, the earlier identical layer's index).
+    pending: VecDeque<(usize, usize, Layer, Option<usize>)>,
+    /// Payloads read (or predicted) and still needed, by digest.
+    payloads: HashMap<Digest, PayloadResult>,
+    /// The position of the last layer that needs each digest.
+    last_use: HashMap<Digest, usize>,
+    /// Distinct digests being read, in order of first use, a few ahead.
+    fetches: BoxStream<'static, (Digest, PayloadResult)>,
+}
+
+impl std::fmt::Debug for SignatureLayers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureLayers")
+            .field("location", &self.location)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignatureLayers {
+    fn new(
+        client: RegistryClient,
+        repo: RepositoryRef,
+        location: String,
+        layers: Vec<Layer>,
+        known: &[Vec<u8>],
+    ) -> Self {
+        let mut first_index: HashMap<&Layer, usize> = HashMap::new();
+        let mut duplicates = Vec::new();
+        for (index, layer) in layers.iter().enumerate() {
+            if !layer.is_signature() {
+                continue;
+            }
+            duplicates.push((index, *first_index.entry(layer).or_insert(index)));
+        }
+        let mut pending = VecDeque::with_capacity(duplicates.len());
+        let mut last_use = HashMap::new();
+        let mut to_fetch: Vec<(Digest, u64)> = Vec::new();
+        let mut scheduled: HashSet<Digest> = HashSet::new();
+        let mut payloads: HashMap<Digest, PayloadResult> = HashMap::new();
+        let known: HashMap<Digest, &Vec<u8>> =
+            known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
+        for (position, (index, first)) in duplicates.into_iter().enumerate() {
+            let Some(layer) = layers.get(index) else {
+                continue;
+            };
+            let duplicate_of = (first != index).then_some(first);
+            if duplicate_of.is_none() {
+                last_use.insert(layer.digest.clone(), position);
+                if !payloads.contains_key(&layer.digest) && !scheduled.contains(&layer.digest) {
+                    match known.get(&layer.digest) {
+                        Some(bytes) if bytes.len() as u64 == layer.size => {
+                            payloads.insert(layer.digest.clone(), Ok(Arc::from(bytes.as_slice())));
+                        }
+                        _ => {
+                            scheduled.insert(layer.digest.clone());
+                            to_fetch.push((layer.digest.clone(), layer.size));
+                        }
+                    }
+                }
+            }
+            pending.push_back((position, index, layer.clone(), duplicate_of));
+        }
+        let mut budget = MAX_SIGNATURE_BYTES_PER_IMAGE;
+        let fetches = stream::iter(to_fetch)
+            .map(move |(digest, size)| {
+                // Runs in order as fetches are started, so the budget is
+                // spent on the layers that come first.
+                let start = if size > MAX_PAYLOAD_BYTES as u64 {
+                    Err(PayloadError::TooLarge {
+                        digest: digest.clone(),
+                        size,
+                        limit: MAX_PAYLOAD_BYTES,
+                    })
+                } else if size > budget as u64 {
+                    Err(PayloadError::OverBudget {
+                        digest: digest.clone(),
+                        size,
+                        limit: MAX_SIGNATURE_BYTES_PER_IMAGE,
+                    })
+                } else {
+                    budget -= size as usize;
+                    Ok(size as usize)
+                };
+                let client = client.clone();
+                let repo = repo.clone();
+                async move {
+                    let result = match start {
+                        Ok(limit) => client
+                            .get_blob(&repo, &digest, limit)
+                            .await
+                            .map(Arc::from)
+                            .map_err(|e| PayloadError::Registry(Arc::new(e))),
+                        Err(e) => Err(e),
+                    };
+                    (digest, result)
+                }
+            })
+            .buffered(PAYLOAD_FETCH_CONCURRENCY)
+            .boxed();
+        // The order of first use is the order of `pending`, which the
+        // consumer follows, so a payload is always fetched before it is needed.
+        Self {
+            location,
+            pending,
+            payloads,
+            last_use,
+            fetches,
+        }
+    }
+
+    /// How many signature layers are left to hand out.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no signature layers are left (an image without signatures has none).
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The next signature layer, in manifest order, with its payload.
+    pub async fn next(&mut self) -> Option<FetchedSignature> {
+        let (position, index, layer, duplicate_of) = self.pending.pop_front()?;
+        let origin = format!("{} layer {}", self.location, index + 1);
+        if let Some(first) = duplicate_of {
+            return Some(FetchedSignature {
+                origin,
+                layer,
+                payload: Err(PayloadError::Duplicate(first + 1)),
+            });
+        }
+        while !self.payloads.contains_key(&layer.digest) {
+            match self.fetches.next().await {
+                Some((digest, result)) => {
+                    self.payloads.insert(digest, result);
+                }
+                None => break,
+            }
+        }
+        let payload = if self.last_use.get(&layer.digest) == Some(&position) {
+            self.payloads.remove(&layer.digest)
+        } else {
+            self.payloads.get(&layer.digest).cloned()
+        };
+        Some(FetchedSignature {
+            origin,
+            payload: payload.unwrap_or_else(|| {
+                // Unreachable: every digest is predicted or fetched before use.
+                Err(PayloadError::Registry(Arc::new(
+                    RegistryError::InvalidResponse {
+                        what: format!("payload {}", layer.digest),
+                        reason: "it was never fetched".into(),
+                    },
+                )))
+            }),
+            layer,
+        })
+    }
+}
+
+/// A signature manifest as it is stored: the parsed model, and the exact
+/// bytes (which appends edit rather than rewrite, so that nothing another
+/// tool wrote is lost).
+#[derive(Debug, Clone)]
+pub struct StoredManifest {
+    /// The layers and media types.
+    pub manifest: SignatureManifest,
+    /// The manifest bytes as read.
+    pub bytes: Vec<u8>,
+    /// Their digest.
+    pub digest: Digest,
 }
 
 /// What an append did.
@@ -69,13 +311,22 @@ pub struct FetchedSignature {
 pub enum AppendOutcome {
     /// The signature was added; the signature manifest now has this digest.
     Appended {
-        /// Digest of the signature manifest written.
+        /// Digest of the signature manifest that holds the signature.
         manifest: Digest,
-        /// Whether a concurrent writer forced a merge and rewrite.
-        retried: bool,
+        /// How many times concurrent writers forced the signature to be
+        /// merged into a newer manifest and written again (0 without them).
+        merged_again: u32,
     },
     /// An equivalent signature (same payload, same key) was already there.
     AlreadyPresent,
+}
+
+/// How the watch after a write ended.
+enum Watch {
+    /// The manifest kept our layer long enough; it now has this digest.
+    Kept(Digest),
+    /// A concurrent writer replaced it without our layer.
+    Lost,
 }
 
 /// Signature storage for images, optionally in another repository
@@ -122,7 +373,7 @@ impl SignatureStore {
         &self,
         image_repo: &RepositoryRef,
         digest: &Digest,
-    ) -> Result<Option<(SignatureManifest, Digest)>, SignatureStoreError> {
+    ) -> Result<Option<StoredManifest>, SignatureStoreError> {
         let repo = self.signature_repository(image_repo);
         match self
             .client
@@ -136,84 +387,47 @@ impl SignatureStore {
                         error,
                     }
                 })?;
-                Ok(Some((parsed, m.digest)))
+                Ok(Some(StoredManifest {
+                    manifest: parsed,
+                    bytes: m.bytes,
+                    digest: m.digest,
+                }))
             }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Every simple-signing layer for the image, with its payload fetched
-    /// (concurrently, each capped at [`MAX_PAYLOAD_BYTES`] and checked against
-    /// its digest). An empty list means the image has no signatures.
-    pub async fn fetch(
-        &self,
-        image_repo: &RepositoryRef,
-        digest: &Digest,
-    ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
-        self.fetch_with_known_payloads(image_repo, digest, &[])
-            .await
-    }
-
-    /// Like [`Self::fetch`], but layers whose digest and size match one of
-    /// `known` take those bytes instead of downloading the blob.
+    /// The image's signature layers, with their payloads read as they are
+    /// handed out (see [`SignatureLayers`]). None are left if the image has
+    /// no signatures.
     ///
-    /// Payloads are content-addressed: bytes whose SHA-256 equals the layer
-    /// digest are the layer's bytes, wherever they came from. A verifier that
-    /// can predict the payload (cosign writes a deterministic one for a given
-    /// repository, digest and annotations) saves the slowest request of a
-    /// verification; anything it did not predict is fetched as usual.
-    pub async fn fetch_with_known_payloads(
+    /// Layers whose digest and size match one of `known` take those bytes
+    /// instead of downloading the blob. Payloads are content-addressed: bytes
+    /// whose SHA-256 equals the layer digest are the layer's bytes, wherever
+    /// they came from. A verifier that can predict the payload (cosign writes
+    /// a deterministic one for a given repository, digest and annotations)
+    /// saves the slowest request of a verification; anything it did not
+    /// predict is fetched as usual.
+    pub async fn signature_layers(
         &self,
         image_repo: &RepositoryRef,
         digest: &Digest,
         known: &[Vec<u8>],
-    ) -> Result<Vec<FetchedSignature>, SignatureStoreError> {
-        let Some((manifest, _)) = self.read_manifest(image_repo, digest).await? else {
-            return Ok(Vec::new());
-        };
-        let known: Vec<(Digest, &Vec<u8>)> =
-            known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
+    ) -> Result<SignatureLayers, SignatureStoreError> {
         let repo = self.signature_repository(image_repo);
         let location = Self::location(&repo, digest);
-        let layers: Vec<(usize, Layer)> = manifest
-            .layers
-            .into_iter()
-            .enumerate()
-            .filter(|(_, l)| l.is_signature())
-            .collect();
-        let fetched = stream::iter(layers)
-            .map(|(index, layer)| {
-                let repo = &repo;
-                let location = &location;
-                let known = &known;
-                async move {
-                    let predicted = known
-                        .iter()
-                        .find(|(d, bytes)| *d == layer.digest && bytes.len() as u64 == layer.size);
-                    let payload = if let Some((_, bytes)) = predicted {
-                        Ok((*bytes).clone())
-                    } else if layer.size > MAX_PAYLOAD_BYTES as u64 {
-                        Err(RegistryError::TooLarge {
-                            what: format!("payload {}", layer.digest),
-                            limit: MAX_PAYLOAD_BYTES,
-                        })
-                    } else {
-                        self.client
-                            .get_blob(repo, &layer.digest, MAX_PAYLOAD_BYTES)
-                            .await
-                    };
-                    FetchedSignature {
-                        origin: format!("{location} layer {}", index + 1),
-                        layer,
-                        payload,
-                    }
-                }
-            })
-            .buffered(PAYLOAD_FETCH_CONCURRENCY)
-            .collect()
-            .await;
-        Ok(fetched)
+        let layers = match self.read_manifest(image_repo, digest).await? {
+            Some(stored) => stored.manifest.layers,
+            None => Vec::new(),
+        };
+        Ok(SignatureLayers::new(
+            self.client.clone(),
+            repo,
+            location,
+            layers,
+            known,
+        ))
     }
 
     /// Adds one signature layer for `payload` to the image's signature
@@ -234,6 +448,8 @@ impl SignatureStore {
         let repo = self.signature_repository(image_repo);
         let tag = digest.signature_tag();
         let location = Self::location(&repo, digest);
+        let mut merged_again = 0;
+        let mut contention = Contention::default();
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             let current = if attempt == 0 {
                 // The payload upload overlaps the first read. If the existing
@@ -247,33 +463,52 @@ impl SignatureStore {
                 pushed?;
                 current
             } else {
+                // Writers that collided should not collide again in lockstep.
+                tokio::time::sleep(jitter(attempt)).await;
                 self.read_manifest(image_repo, digest).await?
             };
-            let mut manifest = match &current {
-                Some((m, _)) => m.clone(),
-                None => SignatureManifest {
-                    media_types: self.media_types,
-                    layers: Vec::new(),
-                },
-            };
-            let present = manifest.layers.iter().any(|l| {
+            let existing = current
+                .as_ref()
+                .map(|c| &c.manifest.layers[..])
+                .unwrap_or_default();
+            let present = existing.iter().any(|l| {
                 l.is_signature() && l.digest == layer.digest && (*l == layer || is_equivalent(l))
             });
             if present {
                 return Ok(match (attempt, current) {
                     (0, _) | (_, None) => AppendOutcome::AlreadyPresent,
                     // Our earlier write survived after all (merged by another writer).
-                    (_, Some((_, manifest))) => AppendOutcome::Appended {
-                        manifest,
-                        retried: true,
+                    (_, Some(stored)) => AppendOutcome::Appended {
+                        manifest: stored.digest,
+                        merged_again,
                     },
                 });
             }
-            if manifest.layers.len() >= MAX_SIGNATURE_LAYERS {
+            if existing.len() >= MAX_SIGNATURE_LAYERS {
                 return Err(SignatureStoreError::Full(location));
             }
-            manifest.layers.push(layer.clone());
-            let config = manifest.config_bytes();
+            let (bytes, config, media_type) = match &current {
+                None => {
+                    let manifest = SignatureManifest {
+                        media_types: self.media_types,
+                        layers: vec![layer.clone()],
+                    };
+                    let config = manifest.config_bytes();
+                    (manifest.manifest_bytes(&config), config, self.media_types)
+                }
+                // Edit the stored bytes: only the new layer and the config's
+                // entries for it are added; everything else another tool
+                // wrote stays as it was.
+                Some(stored) => {
+                    let config = self.config_with_layer(&repo, stored, &layer).await;
+                    let bytes = SignatureManifest::append_to(&stored.bytes, &layer, &config)
+                        .map_err(|error| SignatureStoreError::Malformed {
+                            location: location.clone(),
+                            error,
+                        })?;
+                    (bytes, config, stored.manifest.media_types)
+                }
+            };
             self.client.push_blob(&repo, &config).await?;
             // Read again right before writing, so that the time in which a
             // concurrent write can be missed is one round trip rather than
@@ -285,13 +520,14 @@ impl SignatureStore {
                 .head_manifest(&repo, &tag)
                 .await?
                 .map(|d| d.digest);
-            if before_write != current.as_ref().map(|(_, d)| d.clone()) {
+            if before_write != current.as_ref().map(|c| c.digest.clone()) {
+                merged_again += 1;
+                contention.seen = true;
                 continue;
             }
-            let bytes = manifest.manifest_bytes(&config);
             let written = match self
                 .client
-                .put_manifest(&repo, &tag, &bytes, manifest.media_types.manifest())
+                .put_manifest(&repo, &tag, &bytes, media_type.manifest())
                 .await
             {
                 Ok(written) => written,
@@ -300,29 +536,130 @@ impl SignatureStore {
                 Err(RegistryError::Http {
                     status: 500..=599, ..
                 }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
-                    tokio::time::sleep(jitter(attempt + 1)).await;
+                    merged_again += 1;
+                    contention.seen = true;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
-            // A writer that read the tag before our write replaces our
-            // manifest when its own write lands, at most its read-to-write
-            // time after our write. Reading back at once cannot see that, so
-            // wait twice our own read-to-write time (other writers against
-            // the same registry take about as long), then check, and merge
-            // and write again if our layer is gone.
-            let window = (read_at.elapsed() * 2).max(MIN_SETTLE);
-            tokio::time::sleep(window + jitter(attempt)).await;
-            if let Some((now, now_digest)) = self.read_manifest(image_repo, digest).await?
-                && now.layers.contains(&layer)
+            contention.slowest_write = contention.slowest_write.max(read_at.elapsed());
+            match self
+                .watch(image_repo, digest, &layer, written, &mut contention)
+                .await?
             {
-                return Ok(AppendOutcome::Appended {
-                    retried: attempt > 0 || now_digest != written,
-                    manifest: now_digest,
-                });
+                Watch::Kept(manifest) => {
+                    return Ok(AppendOutcome::Appended {
+                        manifest,
+                        merged_again,
+                    });
+                }
+                Watch::Lost => merged_again += 1,
             }
         }
         Err(SignatureStoreError::Contended(location))
+    }
+
+    /// Watches the tag after our write of `written` until the manifest has
+    /// kept `layer`, unchanged, for longer than a slow concurrent writer
+    /// could take to land a write based on a read from before ours.
+    ///
+    /// How long that is cannot be known, so it is estimated and adapted: a
+    /// few times our own read-to-write time while no other writer has been
+    /// seen; once one has, long enough for a writer descheduled under load.
+    /// Every write that lands starts the stable period again. The first
+    /// re-check comes soon, so that a lost write is merged again quickly;
+    /// the pauses then double. The re-checks are bounded; if they run out
+    /// with our layer still present, the write counts as kept.
+    async fn watch(
+        &self,
+        image_repo: &RepositoryRef,
+        digest: &Digest,
+        layer: &Layer,
+        written: Digest,
+        contention: &mut Contention,
+    ) -> Result<Watch, SignatureStoreError> {
+        let mut last = written;
+        let mut stable_since = Instant::now();
+        let mut pause = contention.first_check();
+        for _ in 0..MAX_CHECKS {
+            let remaining = contention.settle().saturating_sub(stable_since.elapsed());
+            tokio::time::sleep(pause.min(remaining) + jitter(0)).await;
+            pause *= 2;
+            let Some(now) = self.read_manifest(image_repo, digest).await? else {
+                // The tag was deleted under us.
+                return Ok(Watch::Lost);
+            };
+            if now.digest != last {
+                // Another writer landed; slower ones may still follow.
+                contention.seen = true;
+                last = now.digest.clone();
+                stable_since = Instant::now();
+            }
+            if !now.manifest.layers.contains(layer) {
+                return Ok(Watch::Lost);
+            }
+            if stable_since.elapsed() >= contention.settle() {
+                return Ok(Watch::Kept(now.digest));
+            }
+        }
+        Ok(Watch::Kept(last))
+    }
+
+    /// The config blob for `stored` plus `layer`: the stored config with the
+    /// layer's entries added. When the stored config is the one cosign would
+    /// write for these layers (the usual case) it is known without a
+    /// download; a config that cannot be read or edited is replaced by
+    /// cosign's, which is all any reader of signature manifests looks at.
+    async fn config_with_layer(
+        &self,
+        repo: &RepositoryRef,
+        stored: &StoredManifest,
+        layer: &Layer,
+    ) -> Vec<u8> {
+        let canonical = stored.manifest.config_bytes();
+        let existing = match SignatureManifest::config_descriptor(&stored.bytes) {
+            Ok(Some((digest, _))) if digest == Digest::sha256_of(&canonical) => Some(canonical),
+            Ok(Some((digest, size))) if size <= MAX_MANIFEST_BYTES as u64 => self
+                .client
+                .get_blob(repo, &digest, MAX_MANIFEST_BYTES)
+                .await
+                .ok(),
+            _ => None,
+        };
+        existing
+            .and_then(|c| SignatureManifest::append_to_config(&c, &layer.digest).ok())
+            .unwrap_or_else(|| {
+                let mut manifest = stored.manifest.clone();
+                manifest.layers.push(layer.clone());
+                manifest.config_bytes()
+            })
+    }
+}
+
+/// What one append has learned about other writers.
+#[derive(Default)]
+struct Contention {
+    /// Whether another writer has been seen (the tag moved under us, a write
+    /// collided, or our write was replaced).
+    seen: bool,
+    /// Our own longest time from the last read of the tag to a finished write.
+    slowest_write: Duration,
+}
+
+impl Contention {
+    /// How long a written manifest must stay unchanged to count as kept.
+    fn settle(&self) -> Duration {
+        let own = (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE);
+        if self.seen {
+            own.max(CONTENDED_SETTLE).min(MAX_SETTLE)
+        } else {
+            own.min(MAX_SETTLE)
+        }
+    }
+
+    /// The pause before the first re-check after a write.
+    fn first_check(&self) -> Duration {
+        (self.slowest_write * SETTLE_FACTOR).max(MIN_SETTLE)
     }
 }
 

@@ -1,50 +1,45 @@
-//! The HTTP layer under [`crate::RegistryClient`]: authentication (anonymous
-//! first, then the registry's challenge), token caching, retries of idempotent
-//! requests, bounded body reads and error classification.
+//! The HTTP layer under the registry client: one connection pool, the
+//! scheme each registry is spoken to with, URLs, retries of idempotent
+//! requests on transient failures, and transport errors with a hint where
+//! one helps. It knows nothing about tokens: a request goes out with
+//! whatever authorization the caller attaches.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::error::Error as _;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode, Url};
-use serde::Deserialize;
+use tokio::sync::OnceCell;
 
-use crate::auth::Credential;
-use crate::client::ClientOptions;
 use crate::error::RegistryError;
-use crate::reference::RepositoryRef;
-use crate::response::{error_chain, error_for, read_limited};
-use crate::www_authenticate::{self, Challenge};
+use crate::options::ClientOptions;
+use crate::response::{error_chain, error_detail, read_limited};
+use crate::scheme::plain_http_allowed;
 
 /// Backoff before the first and second retry of an idempotent request.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
-const MAX_TOKEN_RESPONSE: usize = 1 << 20;
-/// Token lifetime when the token endpoint does not say (the distribution spec's default).
-const DEFAULT_TOKEN_SECS: u64 = 60;
+/// How long HTTPS has to answer before plain HTTP is tried as well, for
+/// registries that may fall back (go-containerregistry's value).
+const FALLBACK_DELAY: Duration = Duration::from_millis(300);
+/// The body of a `/v2/` probe is read (to reuse the connection) up to this.
+const MAX_PROBE_BODY: usize = 16 << 10;
 
-/// What a request needs permission to do; selects the token scope.
+/// How a registry is spoken to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Action {
-    Pull,
-    Push,
+pub(crate) enum Scheme {
+    Https,
+    Http,
 }
 
-impl Action {
-    fn scope(self, repo: &RepositoryRef) -> String {
-        let actions = match self {
-            Action::Pull => "pull",
-            Action::Push => "pull,push",
-        };
-        format!("repository:{}:{actions}", repo.repository())
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
     }
-}
-
-/// What credentials are looked up (and cached) by: the repository, since
-/// podman's `auth.json` may hold different credentials per namespace.
-fn credential_key(repo: &RepositoryRef) -> String {
-    format!("{}/{}", repo.registry(), repo.repository())
 }
 
 /// One request, kept as data so it can be re-sent after a challenge or a retry.
@@ -56,103 +51,173 @@ pub(crate) struct Req<'a> {
     pub body: Option<&'a [u8]>,
 }
 
+/// The authorization a request carries.
 #[derive(Clone)]
-enum AuthHeader {
+pub(crate) enum AuthHeader {
     Bearer(String),
     Basic { username: String, password: String },
 }
 
-struct CachedToken {
-    token: String,
-    expires: Instant,
-}
-
-#[derive(Default)]
-struct AuthState {
-    /// Bearer tokens by (registry, scope).
-    tokens: HashMap<(String, String), CachedToken>,
-    /// Registries that challenged with Basic: send credentials up front.
-    basic: HashSet<String>,
-    /// Credentials looked up from config files, by `registry/repository`
-    /// (podman's `auth.json` may scope them to a namespace).
-    credentials: HashMap<String, Credential>,
-}
-
+/// An HTTP client for registries.
 pub(crate) struct Transport {
-    pub http: reqwest::Client,
-    pub options: ClientOptions,
-    state: Mutex<AuthState>,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(default)]
-    access_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
+    http: reqwest::Client,
+    options: ClientOptions,
+    /// For registries that may fall back to plain HTTP: the scheme found by
+    /// probing, once per registry.
+    schemes: Mutex<HashMap<String, Arc<OnceCell<Scheme>>>>,
 }
 
 impl Transport {
     pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
-        let mut builder = reqwest::Client::builder()
+        let tls = crate::tls::client_config(&options)
+            .map_err(|e| RegistryError::Setup(format!("TLS configuration: {e}")))?;
+        let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent(options.user_agent.clone());
-        if options.allow_insecure_registry {
-            builder = builder.danger_accept_invalid_certs(true);
-        } else {
-            let tls = crate::tls::client_config()
-                .map_err(|e| RegistryError::Setup(format!("TLS configuration: {e}")))?;
-            builder = builder.tls_backend_preconfigured(tls);
-        }
-        let http = builder
+            .user_agent(options.user_agent.clone())
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(|e| RegistryError::Setup(error_chain(&e)))?;
         Ok(Self {
             http,
             options,
-            state: Mutex::new(AuthState::default()),
+            schemes: Mutex::new(HashMap::new()),
         })
     }
 
-    pub fn scheme(&self) -> &'static str {
-        if self.options.allow_http_registry {
-            "http"
-        } else {
-            "https"
+    /// The options this transport was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The underlying client, for requests outside the registry API (token
+    /// endpoints).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Whether `registry` may fall back to plain HTTP.
+    fn may_use_http(&self, registry: &str) -> bool {
+        self.options.allow_http_registry || plain_http_allowed(registry)
+    }
+
+    /// The scheme `registry` is spoken to with: HTTPS, unless it may fall
+    /// back to plain HTTP and a probe found only that answering.
+    pub async fn scheme(&self, registry: &str) -> Result<Scheme, RegistryError> {
+        if !self.may_use_http(registry) {
+            return Ok(Scheme::Https);
+        }
+        let cell = self
+            .schemes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(registry.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.probe(registry)).await.copied()
+    }
+
+    /// Whether `registry` turned out to speak plain HTTP.
+    pub fn is_plain_http(&self, registry: &str) -> bool {
+        self.schemes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(registry)
+            .and_then(|cell| cell.get().copied())
+            == Some(Scheme::Http)
+    }
+
+    /// Finds the scheme of a registry that may fall back to plain HTTP, as
+    /// go-containerregistry does: `GET /v2/` over HTTPS first; over plain
+    /// HTTP as soon as that fails, or alongside it once it has taken
+    /// [`FALLBACK_DELAY`]. The first to answer 200 or 401 wins.
+    async fn probe(&self, registry: &str) -> Result<Scheme, RegistryError> {
+        let https = self.ping(Scheme::Https, registry);
+        tokio::pin!(https);
+        let first = tokio::select! {
+            result = &mut https => Some(result),
+            () = tokio::time::sleep(FALLBACK_DELAY) => None,
+        };
+        let failed = |https: String, http: String| RegistryError::Transport {
+            registry: registry.to_owned(),
+            message: format!(
+                "over HTTPS: {https}; over plain HTTP: {http}{}",
+                tls_hint(&https)
+            ),
+        };
+        match first {
+            Some(Ok(())) => Ok(Scheme::Https),
+            Some(Err(https_error)) => match self.ping(Scheme::Http, registry).await {
+                Ok(()) => Ok(Scheme::Http),
+                Err(http_error) => Err(failed(https_error, http_error)),
+            },
+            None => {
+                let http = self.ping(Scheme::Http, registry);
+                tokio::pin!(http);
+                tokio::select! {
+                    result = &mut https => match result {
+                        Ok(()) => Ok(Scheme::Https),
+                        Err(https_error) => match http.await {
+                            Ok(()) => Ok(Scheme::Http),
+                            Err(http_error) => Err(failed(https_error, http_error)),
+                        },
+                    },
+                    result = &mut http => match result {
+                        Ok(()) => Ok(Scheme::Http),
+                        Err(http_error) => match https.await {
+                            Ok(()) => Ok(Scheme::Https),
+                            Err(https_error) => Err(failed(https_error, http_error)),
+                        },
+                    },
+                }
+            }
         }
     }
 
-    /// `<scheme>://<registry>/v2/<path>`.
-    pub fn url(&self, registry: &str, path: &str) -> Result<Url, RegistryError> {
-        let s = format!("{}://{registry}/v2/{path}", self.scheme());
+    /// `GET <scheme>://<registry>/v2/`: whether it answers as a registry.
+    async fn ping(&self, scheme: Scheme, registry: &str) -> Result<(), String> {
+        let url = self
+            .url_with(scheme, registry, "")
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let status = response.status();
+        let body = read_limited(response, MAX_PROBE_BODY, "ping", registry)
+            .await
+            .unwrap_or_default();
+        match status {
+            StatusCode::OK | StatusCode::UNAUTHORIZED => Ok(()),
+            _ => Err(error_detail(status.as_u16(), &body)),
+        }
+    }
+
+    /// `<scheme>://<registry>/v2/<path>`, with the registry's scheme.
+    pub async fn url(&self, registry: &str, path: &str) -> Result<Url, RegistryError> {
+        let scheme = self.scheme(registry).await?;
+        self.url_with(scheme, registry, path)
+    }
+
+    fn url_with(&self, scheme: Scheme, registry: &str, path: &str) -> Result<Url, RegistryError> {
+        let s = format!("{}://{registry}/v2/{path}", scheme.as_str());
         Url::parse(&s).map_err(|e| RegistryError::Setup(format!("cannot build URL {s:?}: {e}")))
     }
 
-    fn state(&self) -> MutexGuard<'_, AuthState> {
-        // A panic elsewhere while holding the lock leaves only a cache behind.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Sends `req`, answering one authentication challenge and retrying
-    /// GET/HEAD on transient failures. Returns the final response whatever its
-    /// status; callers classify unsuccessful ones with [`error_for`].
+    /// Sends `req` with `auth`, retrying GET/HEAD on transient failures.
+    /// Returns the final response whatever its status.
     pub async fn send(
         &self,
-        repo: &RepositoryRef,
-        action: Action,
+        registry: &str,
         req: &Req<'_>,
+        auth: Option<&AuthHeader>,
     ) -> Result<Response, RegistryError> {
-        let registry = repo.registry();
-        let scope = action.scope(repo);
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
-        let mut auth = self.cached_auth(registry, &scope, action, repo);
-        let mut challenged = false;
         let mut attempt = 0;
         loop {
-            let result = self.send_once(req, auth.as_ref()).await;
+            let result = self.send_once(req, auth).await;
             let transient = match &result {
                 Err(e) => is_transient(e),
                 // 500 too: Distribution answers it for a tag read while another
@@ -164,24 +229,7 @@ impl Transport {
                 attempt += 1;
                 continue;
             }
-            let response = result.map_err(|e| self.transport_error(registry, &e))?;
-            if response.status() == StatusCode::UNAUTHORIZED && !challenged {
-                challenged = true;
-                let challenge = response
-                    .headers()
-                    .get_all(WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find_map(www_authenticate::preferred);
-                if let Some(challenge) = challenge
-                    && let Some(header) =
-                        self.authenticate(repo, action, &scope, &challenge).await?
-                {
-                    auth = Some(header);
-                    continue;
-                }
-            }
-            return Ok(response);
+            return result.map_err(|e| self.transport_error(registry, &e));
         }
     }
 
@@ -211,220 +259,12 @@ impl Transport {
         builder.send().await
     }
 
-    fn cached_auth(
-        &self,
-        registry: &str,
-        scope: &str,
-        action: Action,
-        repo: &RepositoryRef,
-    ) -> Option<AuthHeader> {
-        let state = self.state();
-        if state.basic.contains(registry) {
-            return match self
-                .options
-                .credentials
-                .as_ref()
-                .or(state.credentials.get(&credential_key(repo)))
-            {
-                Some(Credential::Basic { username, password }) => Some(AuthHeader::Basic {
-                    username: username.clone(),
-                    password: password.clone(),
-                }),
-                _ => None,
-            };
-        }
-        let now = Instant::now();
-        let get = |scope: &str| {
-            state
-                .tokens
-                .get(&(registry.to_owned(), scope.to_owned()))
-                .filter(|t| t.expires > now)
-                .map(|t| AuthHeader::Bearer(t.token.clone()))
-        };
-        // A push token also allows pulls.
-        get(scope).or_else(|| match action {
-            Action::Pull => get(&Action::Push.scope(repo)),
-            Action::Push => None,
-        })
-    }
-
-    async fn credential(&self, repo: &RepositoryRef) -> Result<Credential, RegistryError> {
-        if let Some(c) = &self.options.credentials {
-            return Ok(c.clone());
-        }
-        let key = credential_key(repo);
-        if let Some(c) = self.state().credentials.get(&key) {
-            return Ok(c.clone());
-        }
-        let lookup_key = key.clone();
-        // May run a credential helper process.
-        let cred = tokio::task::spawn_blocking(move || crate::auth::credential_for(&lookup_key))
-            .await
-            .map_err(|e| RegistryError::Setup(format!("credential lookup failed: {e}")))??;
-        self.state().credentials.insert(key, cred.clone());
-        Ok(cred)
-    }
-
-    /// Answers a challenge; `None` when there is nothing to answer it with.
-    async fn authenticate(
-        &self,
-        repo: &RepositoryRef,
-        action: Action,
-        scope: &str,
-        challenge: &Challenge,
-    ) -> Result<Option<AuthHeader>, RegistryError> {
-        let registry = repo.registry();
-        let credential = self.credential(repo).await?;
-        if challenge.is_basic() {
-            return Ok(match credential {
-                Credential::Basic { username, password } => {
-                    self.state().basic.insert(registry.to_owned());
-                    Some(AuthHeader::Basic { username, password })
-                }
-                _ => None,
-            });
-        }
-        if let Credential::Bearer(token) = credential {
-            // A given registry token is used as is; cache it so later
-            // requests skip the anonymous round trip.
-            self.cache_token(registry, scope, &token, 3600);
-            return Ok(Some(AuthHeader::Bearer(token)));
-        }
-        let what = format!(
-            "token for {} ({})",
-            repo,
-            if action == Action::Push {
-                "push"
-            } else {
-                "pull"
-            }
-        );
-        let invalid = |reason: String| RegistryError::InvalidResponse {
-            what: what.clone(),
-            reason,
-        };
-        let realm = challenge
-            .param("realm")
-            .ok_or_else(|| invalid("bearer challenge without realm".into()))?;
-        let mut realm = Url::parse(realm)
-            .map_err(|e| invalid(format!("bad realm {:?}: {e}", crate::snippet(realm, 80))))?;
-        let plain_ok = self.options.allow_http_registry || credential == Credential::Anonymous;
-        match realm.scheme() {
-            "https" => {}
-            "http" if plain_ok => {}
-            other => {
-                return Err(invalid(format!(
-                    "refusing to send credentials to a {other}:// token realm"
-                )));
-            }
-        }
-        let service = challenge.param("service").unwrap_or_default().to_owned();
-        let response = match &credential {
-            Credential::IdentityToken(refresh) => {
-                let form = form_encode(&[
-                    ("grant_type", "refresh_token"),
-                    ("service", &service),
-                    ("scope", scope),
-                    ("client_id", "signet"),
-                    ("refresh_token", refresh),
-                ]);
-                let r = self
-                    .http
-                    .post(realm.clone())
-                    .header(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("application/x-www-form-urlencoded"),
-                    )
-                    .body(form)
-                    .send()
-                    .await
-                    .map_err(|e| self.transport_error(registry, &e))?;
-                // Token servers without the OAuth2 POST flow take the refresh token as Basic auth.
-                if matches!(r.status().as_u16(), 404 | 405) {
-                    self.token_get(
-                        &mut realm,
-                        &service,
-                        scope,
-                        Some(("<token>", refresh)),
-                        registry,
-                    )
-                    .await?
-                } else {
-                    r
-                }
-            }
-            Credential::Basic { username, password } => {
-                self.token_get(
-                    &mut realm,
-                    &service,
-                    scope,
-                    Some((username, password)),
-                    registry,
-                )
-                .await?
-            }
-            _ => {
-                self.token_get(&mut realm, &service, scope, None, registry)
-                    .await?
-            }
-        };
-        if !response.status().is_success() {
-            return Err(error_for(response, &what, registry).await);
-        }
-        let body = read_limited(response, MAX_TOKEN_RESPONSE, &what, registry).await?;
-        let parsed: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| invalid(format!("token response is not JSON: {e}")))?;
-        let token = parsed
-            .token
-            .filter(|t| !t.is_empty())
-            .or(parsed.access_token.filter(|t| !t.is_empty()))
-            .ok_or_else(|| invalid("token response has neither token nor access_token".into()))?;
-        let secs = parsed.expires_in.unwrap_or(DEFAULT_TOKEN_SECS);
-        self.cache_token(registry, scope, &token, secs);
-        Ok(Some(AuthHeader::Bearer(token)))
-    }
-
-    fn cache_token(&self, registry: &str, scope: &str, token: &str, secs: u64) {
-        // Refresh a little early so a token does not expire in flight.
-        let secs = secs.clamp(10, 24 * 3600) - 5;
-        self.state().tokens.insert(
-            (registry.to_owned(), scope.to_owned()),
-            CachedToken {
-                token: token.to_owned(),
-                expires: Instant::now() + Duration::from_secs(secs),
-            },
-        );
-    }
-
-    async fn token_get(
-        &self,
-        realm: &mut Url,
-        service: &str,
-        scope: &str,
-        basic: Option<(&str, &str)>,
-        registry: &str,
-    ) -> Result<Response, RegistryError> {
-        {
-            let mut q = realm.query_pairs_mut();
-            if !service.is_empty() {
-                q.append_pair("service", service);
-            }
-            q.append_pair("scope", scope);
-        }
-        let mut builder = self.http.get(realm.clone());
-        if let Some((u, p)) = basic {
-            builder = builder.basic_auth(u, Some(p));
-        }
-        builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(registry, &e))
-    }
-
     pub fn transport_error(&self, registry: &str, e: &reqwest::Error) -> RegistryError {
         let mut message = error_chain(e);
         let lower = message.to_ascii_lowercase();
-        if self.scheme() == "https"
+        // Registries that may fall back were probed over both schemes already.
+        let https_only = !self.may_use_http(registry);
+        if https_only
             && [
                 "invalidcontenttype",
                 "corrupt message",
@@ -435,15 +275,27 @@ impl Transport {
         {
             message
                 .push_str("; the registry may be serving plain HTTP: pass --allow-http-registry");
-        } else if self.scheme() == "https" && lower.contains("certificate") {
-            message.push_str(
-                "; for a registry with a self-signed certificate pass --allow-insecure-registry",
-            );
+        } else if !self.is_plain_http(registry) {
+            message.push_str(tls_hint(&message));
         }
         RegistryError::Transport {
             registry: registry.to_owned(),
             message,
         }
+    }
+}
+
+/// What to try when a TLS handshake failed, by who refused whom.
+fn tls_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("not valid for name") {
+        "; if the certificate names the registry differently, pass --registry-server-name"
+    } else if lower.contains("invalid peer certificate") {
+        "; for a registry whose certificate does not verify pass --registry-cacert (or --allow-insecure-registry)"
+    } else if lower.contains("alert") && lower.contains("certificate") {
+        "; the registry refused the handshake: it may require a client certificate (--registry-client-cert, --registry-client-key)"
+    } else {
+        ""
     }
 }
 
@@ -475,44 +327,20 @@ fn is_transient(e: &reqwest::Error) -> bool {
     false
 }
 
-/// `application/x-www-form-urlencoded` encoding.
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        let mut out = String::new();
-        for b in s.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(char::from(b))
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-        out
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn form_encoding() {
-        assert_eq!(
-            form_encode(&[("scope", "repository:a/b:pull,push"), ("x", "a b&c=é")]),
-            "scope=repository%3Aa%2Fb%3Apull%2Cpush&x=a+b%26c%3D%C3%A9"
+    fn hints_name_who_refused_whom() {
+        assert!(tls_hint("invalid peer certificate: UnknownIssuer").contains("--registry-cacert"));
+        assert!(
+            tls_hint(r#"invalid peer certificate: certificate not valid for name "127.0.0.1""#)
+                .contains("--registry-server-name")
         );
-    }
-
-    #[test]
-    fn scopes() {
-        let repo: RepositoryRef = "ghcr.io/org/app".parse().unwrap();
-        assert_eq!(Action::Pull.scope(&repo), "repository:org/app:pull");
-        assert_eq!(Action::Push.scope(&repo), "repository:org/app:pull,push");
+        assert!(
+            tls_hint("received fatal alert: BadCertificate").contains("--registry-client-cert")
+        );
+        assert_eq!(tls_hint("connection refused"), "");
     }
 }

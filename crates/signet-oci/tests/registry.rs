@@ -165,16 +165,15 @@ async fn push_and_pull_round_trip(registry: String) {
         .unwrap_err();
     assert!(matches!(err, RegistryError::DigestMismatch { .. }), "{err}");
 
-    // https against a plain-HTTP registry explains itself.
-    let https = RegistryClient::new(ClientOptions {
+    // Without allow_http_registry, a loopback registry still falls back to
+    // plain HTTP once HTTPS fails, as go-containerregistry decides.
+    let default = RegistryClient::new(ClientOptions {
         credentials: Some(Credential::Anonymous),
         ..ClientOptions::default()
     })
     .unwrap();
-    let err = https.get_manifest(&repo, "v1").await.unwrap_err();
-    assert!(
-        matches!(err, RegistryError::Transport { .. })
-            && err.to_string().contains("--allow-http-registry"),
-        "{err}"
+    assert_eq!(
+        default.get_manifest(&repo, "v1").await.unwrap().digest,
+        digest
     );
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use signet_core::Digest;
 use signet_core::bundle::Bundle;
+use signet_core::limits::MAX_SIGNATURE_BYTES_PER_IMAGE;
 use signet_core::payload::SimpleSigningPayload;
+use signet_core::reference::{Reference, RepositoryRef};
 
 use crate::error::{Rejection, VerifyError};
 use crate::verifier::{TlogCheck, Verifier};
@@ -26,7 +28,7 @@ pub struct SignatureCandidate {
 pub struct ImagePolicy {
     digest: Digest,
     annotations: BTreeMap<String, String>,
-    repository: Option<String>,
+    repository: Option<RepositoryRef>,
 }
 
 impl ImagePolicy {
@@ -46,11 +48,15 @@ impl ImagePolicy {
         self
     }
 
-    /// Requires `critical.identity.docker-reference` to name `repository`
-    /// (ignoring any tag), which stops a signature from being replayed for the
-    /// same digest in another repository. cosign does not check this.
-    pub fn require_repository(mut self, repository: impl Into<String>) -> Self {
-        self.repository = Some(repository.into());
+    /// Requires `critical.identity.docker-reference` to name `repository`,
+    /// which stops a signature from being replayed for the same digest in
+    /// another repository. cosign does not check this.
+    ///
+    /// Both sides are compared as parsed repositories, so the spellings of one
+    /// repository agree (`x`, `docker.io/library/x` and
+    /// `index.docker.io/library/x:tag` all name `index.docker.io/library/x`).
+    pub fn require_repository(mut self, repository: RepositoryRef) -> Self {
+        self.repository = Some(repository);
         self
     }
 
@@ -79,8 +85,8 @@ impl ImagePolicy {
             }
         }
         if let Some(repo) = &self.repository {
-            let signed = strip_tag(&payload.docker_reference);
-            if signed != repo {
+            let signed = signed_repository(&payload.docker_reference)?;
+            if signed != *repo {
                 return Err(format!("signature is for repository {signed}, not {repo}"));
             }
         }
@@ -88,13 +94,13 @@ impl ImagePolicy {
     }
 }
 
-/// `registry/repo:tag` → `registry/repo` (a `:` after the last `/` is a tag).
-fn strip_tag(reference: &str) -> &str {
-    let reference = reference.split('@').next().unwrap_or(reference);
-    match reference.rfind(':') {
-        Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
-        _ => reference,
-    }
+/// The repository a payload's `docker-reference` names; any tag or digest in
+/// it is not part of the repository.
+fn signed_repository(docker_reference: &str) -> Result<RepositoryRef, String> {
+    docker_reference
+        .parse::<Reference>()
+        .map(|r| r.repository_ref().clone())
+        .map_err(|e| format!("the signed docker-reference does not parse: {e}"))
 }
 
 /// One signature that verified.
@@ -114,69 +120,148 @@ pub struct VerifiedSignature {
     pub payload_bytes: Vec<u8>,
 }
 
-/// An image with at least one signature that satisfied the keys and policy.
+/// An image with a signature that satisfied the keys and policy.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedImage {
     /// The image manifest digest.
     pub digest: Digest,
-    /// Every signature that verified.
+    /// The signature that satisfied the policy. Verification stops at the
+    /// first one, so this holds exactly one signature.
     pub signatures: Vec<VerifiedSignature>,
-    /// Signatures present but not accepted, and why.
+    /// Signatures examined before it and not accepted, and why.
     pub rejected: Vec<Rejection>,
 }
 
+/// The verification of one image's signatures, fed one candidate at a time
+/// as they arrive and stopped at the first that satisfies the policy.
+///
+/// What it checks is bounded whatever the registry serves: at most
+/// [`MAX_SIGNATURE_BYTES_PER_IMAGE`] payload bytes are hashed and checked;
+/// candidates beyond that are rejected unchecked.
+#[derive(Debug)]
+pub struct ImageVerification<'a> {
+    verifier: &'a Verifier,
+    policy: &'a ImagePolicy,
+    verified: Option<VerifiedSignature>,
+    rejected: Vec<Rejection>,
+    checked_bytes: usize,
+}
+
+impl<'a> ImageVerification<'a> {
+    /// Checks one candidate: its signature over `payload` under a trusted
+    /// key, then the policy. Returns whether the image is now verified (then
+    /// offering more does nothing).
+    pub fn offer(&mut self, payload: &[u8], bundle: &Bundle, origin: &str) -> bool {
+        if self.verified.is_some() {
+            return true;
+        }
+        if self.checked_bytes.saturating_add(payload.len()) > MAX_SIGNATURE_BYTES_PER_IMAGE {
+            self.reject(
+                origin,
+                format!(
+                    "not checked: its {} payload bytes would take the image past the limit of {MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of signature payloads",
+                    payload.len()
+                ),
+            );
+            return false;
+        }
+        self.checked_bytes += payload.len();
+        match self
+            .verifier
+            .verify_candidate(payload, bundle, origin, self.policy)
+        {
+            Ok(signature) => {
+                self.verified = Some(signature);
+                true
+            }
+            Err(reason) => {
+                self.reject(origin, reason);
+                false
+            }
+        }
+    }
+
+    /// Records a signature that could not even be offered (its payload could
+    /// not be read, or its layer is malformed).
+    pub fn reject(&mut self, origin: impl Into<String>, reason: impl Into<String>) {
+        self.rejected.push(Rejection {
+            origin: origin.into(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Whether a signature has satisfied the policy.
+    pub fn is_verified(&self) -> bool {
+        self.verified.is_some()
+    }
+
+    /// The outcome: the verified image, [`VerifyError::NoSignatures`] if
+    /// nothing was offered or rejected, or [`VerifyError::NoMatchingSignature`]
+    /// with every rejection.
+    pub fn finish(self) -> Result<VerifiedImage, VerifyError> {
+        let digest = self.policy.digest.clone();
+        match self.verified {
+            Some(signature) => Ok(VerifiedImage {
+                digest,
+                signatures: vec![signature],
+                rejected: self.rejected,
+            }),
+            None if self.rejected.is_empty() => Err(VerifyError::NoSignatures { digest }),
+            None => Err(VerifyError::NoMatchingSignature {
+                digest,
+                rejections: self.rejected,
+            }),
+        }
+    }
+}
+
 impl Verifier {
-    /// Verifies an image's signature candidates against `policy`.
-    /// At least one candidate must verify under a trusted key and satisfy the policy.
+    /// Starts verifying one image's signatures against `policy`; see
+    /// [`ImageVerification`].
+    pub fn start_image<'a>(&'a self, policy: &'a ImagePolicy) -> ImageVerification<'a> {
+        ImageVerification {
+            verifier: self,
+            policy,
+            verified: None,
+            rejected: Vec::new(),
+            checked_bytes: 0,
+        }
+    }
+
+    /// Verifies an image's signature candidates against `policy`, in order,
+    /// stopping at the first that verifies under a trusted key and satisfies
+    /// the policy.
     pub fn verify_image(
         &self,
         candidates: &[SignatureCandidate],
         policy: &ImagePolicy,
     ) -> Result<VerifiedImage, VerifyError> {
-        if candidates.is_empty() {
-            return Err(VerifyError::NoSignatures {
-                digest: policy.digest.clone(),
-            });
-        }
-        let mut signatures = Vec::new();
-        let mut rejected = Vec::new();
-        for candidate in candidates {
-            match self.verify_candidate(candidate, policy) {
-                Ok(sig) => signatures.push(sig),
-                Err(reason) => rejected.push(Rejection {
-                    origin: candidate.origin.clone(),
-                    reason,
-                }),
+        let mut verification = self.start_image(policy);
+        for c in candidates {
+            if verification.offer(&c.payload, &c.bundle, &c.origin) {
+                break;
             }
         }
-        if signatures.is_empty() {
-            return Err(VerifyError::NoMatchingSignature {
-                digest: policy.digest.clone(),
-                rejections: rejected,
-            });
-        }
-        Ok(VerifiedImage {
-            digest: policy.digest.clone(),
-            signatures,
-            rejected,
-        })
+        verification.finish()
     }
 
     fn verify_candidate(
         &self,
-        c: &SignatureCandidate,
+        signed: &[u8],
+        bundle: &Bundle,
+        origin: &str,
         policy: &ImagePolicy,
     ) -> Result<VerifiedSignature, String> {
         // The signature first: nothing in an unauthenticated payload is worth reading.
-        let key = self.check_signature(&c.payload, &c.bundle)?;
-        let payload = SimpleSigningPayload::parse(&c.payload).map_err(|e| e.to_string())?;
+        let key = self.check_signature(signed, bundle)?;
+        let payload = SimpleSigningPayload::parse(signed).map_err(|e| e.to_string())?;
         policy.check(&payload)?;
         Ok(VerifiedSignature {
             key: key.name.clone(),
-            origin: c.origin.clone(),
+            origin: origin.to_owned(),
             tlog: TlogCheck::NotChecked,
             payload,
-            payload_bytes: c.payload.clone(),
+            payload_bytes: signed.to_vec(),
         })
     }
 }
@@ -247,7 +332,7 @@ mod tests {
 
         let ok = ImagePolicy::for_digest(digest(1))
             .annotation("env", "prod")
-            .require_repository("reg.example/team/app");
+            .require_repository(repo("reg.example/team/app"));
         verifier.verify_image(&c, &ok).unwrap();
 
         let wrong = ImagePolicy::for_digest(digest(1)).annotation("env", "dev");
@@ -266,10 +351,11 @@ mod tests {
                 .to_string()
                 .contains("missing")
         );
-        let repo = ImagePolicy::for_digest(digest(1)).require_repository("reg.example/other");
+        let other =
+            ImagePolicy::for_digest(digest(1)).require_repository(repo("reg.example/other"));
         assert!(
             verifier
-                .verify_image(&c, &repo)
+                .verify_image(&c, &other)
                 .unwrap_err()
                 .to_string()
                 .contains("repository")
@@ -298,16 +384,123 @@ mod tests {
         );
     }
 
+    fn repo(s: &str) -> RepositoryRef {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn strips_tags_not_ports() {
+    fn repositories_are_compared_parsed() {
+        let hub = repo("index.docker.io/library/x");
+        for same in [
+            "x",
+            "x:v1",
+            "docker.io/library/x",
+            "docker.io/x",
+            "index.docker.io/library/x",
+            "index.docker.io/library/x:latest",
+            "library/x@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ] {
+            assert_eq!(signed_repository(same).unwrap(), hub, "{same}");
+        }
+        for other in [
+            "y",
+            "docker.io/other/x",
+            "ghcr.io/library/x",
+            "localhost:5000/x",
+        ] {
+            assert_ne!(signed_repository(other).unwrap(), hub, "{other}");
+        }
+        // A port is not a tag.
         assert_eq!(
-            strip_tag("127.0.0.1:5000/test/app:v1"),
-            "127.0.0.1:5000/test/app"
+            signed_repository("127.0.0.1:5000/test/app:v1").unwrap(),
+            repo("127.0.0.1:5000/test/app")
         );
+        assert!(signed_repository("").is_err());
+        assert!(signed_repository("UPPER/case:x y").is_err());
+    }
+
+    #[test]
+    fn docker_reference_spellings_satisfy_the_repository_policy() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(1)).require_repository(repo("x"));
+        for signed in ["x", "docker.io/library/x", "index.docker.io/library/x"] {
+            let payload = SimpleSigningPayload::new(signed, digest(1), &BTreeMap::new());
+            verifier
+                .verify_image(&[candidate(&key, &payload)], &policy)
+                .unwrap_or_else(|e| panic!("{signed}: {e}"));
+        }
+        let payload = SimpleSigningPayload::new("not a reference!", digest(1), &BTreeMap::new());
+        let err = verifier
+            .verify_image(&[candidate(&key, &payload)], &policy)
+            .unwrap_err();
+        assert!(err.to_string().contains("does not parse"), "{err}");
+    }
+
+    #[test]
+    fn stops_at_the_first_signature_that_satisfies_the_policy() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let stranger = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
+        let mut first = candidate(&key, &payload);
+        first.origin = "first".into();
+        let mut second = candidate(&key, &payload);
+        second.origin = "second".into();
+        let candidates = [candidate(&stranger, &payload), first, second];
+        let v = verifier
+            .verify_image(&candidates, &ImagePolicy::for_digest(digest(1)))
+            .unwrap();
+        assert_eq!(v.signatures.len(), 1);
+        assert_eq!(v.signatures[0].origin, "first");
+        assert_eq!(v.rejected.len(), 1, "the one before it");
+    }
+
+    #[test]
+    fn checked_payload_bytes_are_capped_per_image() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(1));
+        let big = vec![b' '; 1 << 20];
+        let bundle = Layer::simple_signing(&big, "MEUCIQ==".into())
+            .to_bundle()
+            .unwrap();
+        let mut verification = verifier.start_image(&policy);
+        for n in 0..10 {
+            assert!(!verification.offer(&big, &bundle, &format!("layer {n}")));
+        }
+        // A good signature after the budget is spent is not checked either.
+        let good = candidate(
+            &key,
+            &SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new()),
+        );
+        assert!(!verification.offer(&good.payload, &good.bundle, "good"));
+        let VerifyError::NoMatchingSignature { rejections, .. } =
+            verification.finish().unwrap_err()
+        else {
+            panic!("expected no matching signature");
+        };
+        let unchecked = rejections
+            .iter()
+            .filter(|r| r.reason.starts_with("not checked"))
+            .count();
+        assert_eq!(unchecked, 11 - MAX_SIGNATURE_BYTES_PER_IMAGE / (1 << 20));
+    }
+
+    #[test]
+    fn nothing_offered_is_no_signatures() {
+        let key = PrivateKey::generate_p256().unwrap();
+        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let policy = ImagePolicy::for_digest(digest(3));
         assert_eq!(
-            strip_tag("127.0.0.1:5000/test/app"),
-            "127.0.0.1:5000/test/app"
+            verifier.start_image(&policy).finish().unwrap_err(),
+            VerifyError::NoSignatures { digest: digest(3) }
         );
-        assert_eq!(strip_tag("r/app@sha256:abc"), "r/app");
+        let mut v = verifier.start_image(&policy);
+        v.reject("layer 1", "unreadable");
+        assert!(matches!(
+            v.finish().unwrap_err(),
+            VerifyError::NoMatchingSignature { .. }
+        ));
     }
 }

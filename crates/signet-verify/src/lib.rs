@@ -21,13 +21,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod detached;
 mod error;
 mod image;
-pub mod local;
-pub mod online;
 mod verifier;
 
 pub use error::{ConfigError, Rejection, VerifyError};
-pub use image::{ImagePolicy, SignatureCandidate, VerifiedImage, VerifiedSignature};
+pub use image::{
+    ImagePolicy, ImageVerification, SignatureCandidate, VerifiedImage, VerifiedSignature,
+};
 pub use verifier::{TlogCheck, TrustedKey, VerifiedBlob, Verifier};

@@ -6,12 +6,12 @@ use anyhow::anyhow;
 use futures_util::StreamExt;
 use futures_util::stream;
 use signet_core::limits;
+use signet_flow::sign::{
+    CertificateAnnotations, SignError, SignOptions, SignedManifest, sign_image,
+};
 use signet_kms::{KeyRef, files};
 use signet_oci::Reference;
 use signet_oci::resolve::ImageLookupError;
-use signet_oci::sign::{
-    CertificateAnnotations, SignError, SignOptions, SignedManifest, sign_image,
-};
 use signet_oci::signatures::AppendOutcome;
 
 use crate::args::SignArgs;
@@ -111,8 +111,14 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
                     }
                     let target = store.signature_repository(s.reference.repository_ref());
                     match s.outcome {
-                        Some(AppendOutcome::Appended { .. }) => {
+                        Some(AppendOutcome::Appended { merged_again, .. }) => {
                             eprintln!("Pushing signature to: {}", target.repo_name());
+                            if merged_again > 0 {
+                                eprintln!(
+                                    "note: {}: other signers wrote the signature manifest at the same time; the signature was merged again ({merged_again}x)",
+                                    s.reference
+                                );
+                            }
                         }
                         Some(AppendOutcome::AlreadyPresent) => {
                             eprintln!(

@@ -9,12 +9,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::StreamExt;
 use futures_util::stream;
 use signet_core::limits;
+use signet_flow::local::{LocalVerifyError, verify_saved_image};
+use signet_flow::verify::{ImageVerifyError, verify_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::layout::OciLayout;
 use signet_oci::resolve::ImageLookupError;
-use signet_verify::local::{LocalVerifyError, verify_saved_image};
-use signet_verify::online::{ImageVerifyError, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, VerifiedImage, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
@@ -62,7 +62,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
 
     let policy_for = |image: &Reference| {
         let annotations = annotations.clone();
-        let repository = args.match_repository.then(|| image.repo_name());
+        let repository = args
+            .match_repository
+            .then(|| image.repository_ref().clone());
         move |digest| {
             let mut p = ImagePolicy::for_digest(digest);
             for (k, v) in &annotations {
@@ -85,7 +87,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
                 let detached = &detached;
                 async move {
                     let outcome = match detached {
-                        Some((signature, payload)) => signet_verify::detached::verify_detached(
+                        Some((signature, payload)) => signet_flow::detached::verify_detached(
                             store,
                             verifier,
                             image,

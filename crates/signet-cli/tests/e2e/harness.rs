@@ -182,6 +182,12 @@ pub struct Env {
     pub vault_token: String,
     /// A TLS registry (self-signed) with basic auth: (host:port, user, password).
     pub auth_registry: (String, String, String),
+    /// TLS registries whose certificates a test CA signs: one for IP
+    /// 127.0.0.1, one for `registry.signet.test` that requires a client
+    /// certificate; and the directory with `ca.pem`, `client.pem`, `client.key`.
+    pub ca_registry: String,
+    pub mtls_registry: String,
+    pub tls_dir: PathBuf,
     /// An OCI layout with tags `v1` (one manifest) and `multi` (an index).
     layout: tempfile::TempDir,
 }
@@ -211,6 +217,9 @@ impl Env {
             var("SIGNET_TEST_AUTH_PASSWORD")?,
         );
         let peers_ctx = Peers::get()?;
+        let ca_registry = var("SIGNET_TEST_CA_REGISTRY")?;
+        let mtls_registry = var("SIGNET_TEST_MTLS_REGISTRY")?;
+        let tls_dir = PathBuf::from(var("SIGNET_TEST_TLS_DIR")?);
         let layout = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mk-oci-layout.py");
         let status = Command::new("python3")
@@ -243,6 +252,9 @@ impl Env {
             vault_addr,
             vault_token,
             auth_registry,
+            ca_registry,
+            mtls_registry,
+            tls_dir,
             layout,
         })
     }
@@ -344,6 +356,26 @@ impl Env {
                 "--dest-creds",
             ])
             .arg(format!("{user}:{password}"))
+            .arg(format!("oci:{}:v1", self.layout.path().display()))
+            .arg(format!("docker://{image}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        image
+    }
+
+    /// Pushes the single-manifest test image to `registry` (host:port) with
+    /// extra skopeo options (certificates); returns its reference.
+    pub fn push_image_to(&self, registry: &str, repo: &str, skopeo_options: &[&str]) -> String {
+        let image = format!("{registry}/{repo}:v1");
+        let out = self
+            .skopeo_cmd()
+            .args(["--insecure-policy", "copy", "-q"])
+            .args(skopeo_options)
             .arg(format!("oci:{}:v1", self.layout.path().display()))
             .arg(format!("docker://{image}"))
             .output()
@@ -548,6 +580,8 @@ impl Local {
             "VAULT_ADDR",
             "VAULT_TOKEN",
             "VAULT_NAMESPACE",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
         ] {
             c.env_remove(var);
         }

@@ -6,6 +6,9 @@
 //! - `SIGNET_TEST_REGISTRY`: `127.0.0.1:PORT` of a plain-HTTP registry
 //! - `SIGNET_TEST_AUTH_REGISTRY`, `SIGNET_TEST_AUTH_USER`, `SIGNET_TEST_AUTH_PASSWORD`:
 //!   a registry with TLS (self-signed) and basic authentication
+//! - `SIGNET_TEST_CA_REGISTRY`, `SIGNET_TEST_MTLS_REGISTRY`, `SIGNET_TEST_TLS_DIR`:
+//!   registries with certificates from a test CA (the second requires a client
+//!   certificate), and the CA and client certificate files
 //! - `SIGNET_TEST_VAULT_ADDR`, `SIGNET_TEST_VAULT_TOKEN`: an OpenBao dev server
 //! - `SIGNET_TEST_VAULT_TLS_ADDR`, `SIGNET_TEST_VAULT_MTLS_ADDR`,
 //!   `SIGNET_TEST_VAULT_TLS_DIR`, `SIGNET_TEST_VAULT_TLS_TOKEN`: a second
@@ -34,6 +37,7 @@ mod keys;
 mod local_input;
 mod sign_verify;
 mod sigstore_peers;
+mod tls;
 mod vault;
 mod vault_tls;
 
@@ -51,6 +55,7 @@ fn main() {
         local_input::tests,
         sign_verify::tests,
         sigstore_peers::tests,
+        tls::tests,
         vault::tests,
         vault_tls::tests,
     ])

@@ -186,14 +186,17 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
             ],
         )
         .ok();
+    // Verification stops at the first signature that satisfies the policy.
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(both.stdout.trim())
             .unwrap()
             .as_array()
             .unwrap()
             .len(),
-        2
+        1
     );
+    env.signet(d, &["verify", "--key", "new.pub", HTTP, &image])
+        .ok();
     // An image signed only with the old key still passes a both-keys policy,
     // and fails once the old key is removed.
     let (old_only, _) = env.push_distinct_image(&unique_repo("rotate-old"), "old-only");
@@ -331,41 +334,53 @@ fn batch_sign_and_verify_many_images_in_one_invocation(env: &Env) {
 fn concurrent_signers_do_not_lose_signatures(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    const SIGNERS: usize = 6;
+    const SIGNERS: usize = 20;
     for i in 0..SIGNERS {
         signet_key_pair(env, d, &format!("k{i}"));
     }
-    let repo = unique_repo("race");
-    let (image, digest) = env.push_image(&repo);
-    let children: Vec<_> = (0..SIGNERS)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-                .args(["sign", "--key", &format!("k{i}.key"), HTTP, NO_TLOG, &image])
-                .current_dir(d)
-                .env("COSIGN_PASSWORD", crate::harness::PASSWORD)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    // Each round signs a fresh image with 20 processes at once. Every round
+    // must keep all 20 signatures, and the merge path must have been taken
+    // (a signer saying it merged its signature again) in at least one
+    // round, so that the test cannot pass without a race to survive.
+    let mut merges = 0;
+    for round in 0..3 {
+        let repo = unique_repo("race");
+        let (image, digest) = env.push_distinct_image(&repo, &format!("race-{round}"));
+        let children: Vec<_> = (0..SIGNERS)
+            .map(|i| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+                    .args(["sign", "--key", &format!("k{i}.key"), HTTP, NO_TLOG, &image])
+                    .current_dir(d)
+                    .env("COSIGN_PASSWORD", crate::harness::PASSWORD)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{stderr}");
+            merges += stderr
+                .lines()
+                .filter(|l| l.contains("the signature was merged again"))
+                .count();
+        }
+        let layers = env.signature_manifest(&repo, &digest).unwrap()["layers"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(layers, SIGNERS, "every concurrent signature survives");
+        let keys: Vec<String> = (0..SIGNERS).map(|i| format!("k{i}.pub")).collect();
+        for key in &keys {
+            env.signet(d, &["verify", "--key", key, HTTP, &image]).ok();
+        }
+        if merges > 0 {
+            return;
+        }
     }
-    let layers = env.signature_manifest(&repo, &digest).unwrap()["layers"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(layers, SIGNERS, "every concurrent signature survives");
-    for i in 0..SIGNERS {
-        env.signet(d, &["verify", "--key", &format!("k{i}.pub"), HTTP, &image])
-            .ok();
-    }
+    panic!("20 concurrent signers never raced in 3 rounds: the merge path was not exercised");
 }
 
 fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
@@ -425,4 +440,96 @@ fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
         ],
     )
     .fails_with(12, "signature is for repository");
+}
+
+#[test]
+fn appending_keeps_what_other_tools_wrote() {
+    let env = require_env!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let repo = unique_repo("foreign");
+    let (image, digest) = env.push_image(&repo);
+    // A signature manifest as some other tool might leave it: manifest
+    // annotations, a subject, an artifactType, a vendor extension, a config
+    // with fields of its own, and a layout unlike go-containerregistry's.
+    let payload = format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":"{}/{repo}"}},"image":{{"docker-manifest-digest":"{digest}"}},"type":"cosign container image signature"}},"optional":{{"tool":"other"}}}}"#,
+        env.registry
+    );
+    let payload_digest = env.put_blob(&repo, payload.as_bytes());
+    let config = format!(
+        r#"{{"created":"2026-01-01T00:00:00Z","rootfs":{{"type":"layers","diff_ids":["{payload_digest}"]}},"history":[{{"comment":"other tool"}}],"x-other":1}}"#
+    );
+    let config_digest = env.put_blob(&repo, config.as_bytes());
+    let foreign = format!(
+        r#"{{
+  "schemaVersion": 2,
+  "mediaType": "application/vnd.oci.image.manifest.v1+json",
+  "artifactType": "application/vnd.example.other-tool",
+  "config": {{"mediaType": "application/vnd.oci.image.config.v1+json", "size": {}, "digest": "{config_digest}"}},
+  "layers": [
+    {{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": {}, "digest": "{payload_digest}", "annotations": {{"dev.cosignproject.cosign/signature": "bm90IGEgc2lnbmF0dXJl", "org.example/note": "kept"}}}}
+  ],
+  "subject": {{"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1, "digest": "{digest}"}},
+  "annotations": {{"org.opencontainers.image.created": "2026-01-01T00:00:00Z"}},
+  "x-vendor": {{"nested": [1, 2.50, null]}}
+}}"#,
+        config.len(),
+        payload.len()
+    );
+    let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    env.put_manifest(&repo, &tag, oci, foreign.as_bytes());
+
+    env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
+        .ok();
+    let stored = std::process::Command::new("curl")
+        .args(["-sf", "-H", &format!("Accept: {oci}")])
+        .arg(format!("http://{}/v2/{repo}/manifests/{tag}", env.registry))
+        .output()
+        .unwrap();
+    let stored = String::from_utf8(stored.stdout).unwrap();
+    // Byte for byte: everything up to the config digest, and everything
+    // from the old last layer's end, is what the other tool wrote.
+    let (head, _) = foreign.split_once(r#", "size": "#).unwrap();
+    assert!(stored.starts_with(head), "{stored}");
+    let (_, tail) = foreign
+        .split_once(r#""org.example/note": "kept"}}"#)
+        .unwrap();
+    assert!(stored.ends_with(tail), "{stored}");
+    let value: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let layers = value["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    // The config keeps its own fields and gains the new layer's entries.
+    let config_digest = value["config"]["digest"].as_str().unwrap();
+    let new_config = std::process::Command::new("curl")
+        .arg("-sf")
+        .arg(format!(
+            "http://{}/v2/{repo}/blobs/{config_digest}",
+            env.registry
+        ))
+        .output()
+        .unwrap();
+    let new_config: serde_json::Value = serde_json::from_slice(&new_config.stdout).unwrap();
+    assert_eq!(new_config["x-other"], 1);
+    assert_eq!(new_config["history"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        new_config["rootfs"]["diff_ids"][1],
+        layers[1]["digest"].as_str().unwrap()
+    );
+    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .ok();
+    env.cosign(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            "--insecure-ignore-tlog",
+            HTTP,
+            &image,
+        ],
+    )
+    .ok();
 }

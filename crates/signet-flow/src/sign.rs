@@ -13,9 +13,9 @@ use signet_core::signature_manifest::{
 };
 use thiserror::Error;
 
-use crate::Reference;
-use crate::resolve::{ImageLookupError, resolve_image};
-use crate::signatures::{AppendOutcome, SignatureStore, SignatureStoreError};
+use signet_oci::Reference;
+use signet_oci::resolve::{ImageLookupError, resolve_image};
+use signet_oci::signatures::{AppendOutcome, SignatureStore, SignatureStoreError};
 
 /// Signing an image failed.
 #[derive(Debug, Error)]

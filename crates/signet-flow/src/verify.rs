@@ -11,7 +11,7 @@ use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{SignatureStore, SignatureStoreError};
 use thiserror::Error;
 
-use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
+use signet_verify::{ImagePolicy, VerifiedImage, Verifier, VerifyError};
 
 /// Verifying an image in a registry failed.
 #[derive(Debug, Error)]
@@ -33,9 +33,10 @@ pub enum ImageVerifyError {
     },
 }
 
-/// Resolves `image` to its digest (once), fetches its signatures and verifies
-/// them against `policy(digest)`. With `recursive`, an index and every
-/// manifest it lists must each be signed; one result per manifest, index first.
+/// Resolves `image` to its digest (once), reads its signatures and verifies
+/// them against `policy(digest)`, stopping at the first signature that
+/// satisfies it. With `recursive`, an index and every manifest it lists must
+/// each be signed; one result per manifest, index first.
 pub async fn verify_image(
     store: &SignatureStore,
     verifier: &Verifier,
@@ -63,79 +64,48 @@ async fn verify_digest(
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<VerifiedImage, ImageVerifyError> {
-    let fetched = store
-        .fetch_with_known_payloads(
+    let mut layers = store
+        .signature_layers(
             image.repository_ref(),
             policy.digest(),
             &predicted_payloads(image, policy),
         )
         .await?;
-    if fetched.is_empty() {
-        return Err(ImageVerifyError::Verify {
-            reference: image.to_string(),
-            error: VerifyError::NoSignatures {
-                digest: policy.digest().clone(),
-            },
-        });
-    }
-    // Convert at the edge: every legacy layer becomes a bundle candidate;
-    // layers that cannot be read are rejections, not fatal errors, so one bad
-    // layer cannot hide a good signature.
-    let mut candidates = Vec::with_capacity(fetched.len());
-    let mut unreadable = Vec::new();
-    for f in fetched {
-        let converted = f.payload.map_err(|e| e.to_string()).and_then(|payload| {
-            f.layer
-                .to_bundle()
-                .map(|bundle| (payload, bundle))
-                .map_err(|e| e.to_string())
-        });
-        match converted {
-            Ok((payload, bundle)) => candidates.push(SignatureCandidate {
-                payload,
-                bundle,
-                origin: f.origin,
-            }),
-            Err(reason) => unreadable.push(Rejection {
-                origin: f.origin,
-                reason,
-            }),
+    let mut verification = verifier.start_image(policy);
+    // Each layer is checked as its payload arrives; the first that satisfies
+    // the policy ends the verification, and dropping `layers` stops the
+    // fetches still in flight. Layers that cannot be read are rejections,
+    // not fatal errors, so one bad layer cannot hide a good signature.
+    while let Some(signature) = layers.next().await {
+        let payload = match signature.payload {
+            Ok(payload) => payload,
+            Err(e) => {
+                verification.reject(signature.origin, e.to_string());
+                continue;
+            }
+        };
+        // Convert at the edge: the legacy layer becomes a bundle.
+        match signature.layer.to_bundle() {
+            Ok(bundle) => {
+                if verification.offer(&payload, &bundle, &signature.origin) {
+                    break;
+                }
+            }
+            Err(e) => verification.reject(signature.origin, e.to_string()),
         }
     }
-    let outcome = if candidates.is_empty() {
-        Err(VerifyError::NoMatchingSignature {
-            digest: policy.digest().clone(),
-            rejections: Vec::new(),
-        })
-    } else {
-        verifier.verify_image(&candidates, policy)
-    };
-    match outcome {
-        Ok(mut verified) => {
-            verified.rejected.extend(unreadable);
-            Ok(verified)
-        }
-        Err(VerifyError::NoMatchingSignature {
-            digest,
-            mut rejections,
-        }) => {
-            rejections.extend(unreadable);
-            Err(ImageVerifyError::Verify {
-                reference: image.to_string(),
-                error: VerifyError::NoMatchingSignature { digest, rejections },
-            })
-        }
-        Err(error) => Err(ImageVerifyError::Verify {
+    verification
+        .finish()
+        .map_err(|error| ImageVerifyError::Verify {
             reference: image.to_string(),
             error,
-        }),
-    }
+        })
 }
 
 /// The payloads cosign and signet would have written for this image: the
 /// repository without tag, the digest, and either no annotations or exactly
 /// the ones the policy requires. Layers matching one by digest need no
-/// download (see `SignatureStore::fetch_with_known_payloads`); the prediction
+/// download (see `SignatureStore::signature_layers`); the prediction
 /// is never trusted beyond that hash equality.
 fn predicted_payloads(image: &Reference, policy: &ImagePolicy) -> Vec<Vec<u8>> {
     let plain =

@@ -7,7 +7,9 @@ use signet_core::Digest;
 use signet_oci::layout::{LayoutError, OciLayout};
 use thiserror::Error;
 
-use crate::{ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
+use signet_verify::{
+    ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError,
+};
 
 /// Verifying a saved image failed.
 #[derive(Debug, Error)]

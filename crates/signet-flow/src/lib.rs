@@ -1,0 +1,21 @@
+//! The sign and verify flows for container images, in one place.
+//!
+//! A flow strings the library crates together: [`signet_oci`] resolves the
+//! image and reads or writes its signatures, [`signet_core`] builds the
+//! payload, a [`Signer`](signet_core::keys::Signer) signs it, and
+//! [`signet_verify`] decides whether what the registry holds is acceptable.
+//! The CLI calls these functions once per image; services (a registry gate,
+//! an admission webhook, `verify --policy`) are meant to call the same ones.
+//!
+//! - [`sign`]: resolve → payload → sign → append to the `.sig` manifest.
+//! - [`local`]: images saved by `cosign save` (`--local-image`).
+//! - [`detached`]: a signature given on the command line (`--signature`).
+//! - [`verify`]: resolve → fetch the signature layers → convert each to the
+//!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod detached;
+pub mod local;
+pub mod sign;
+pub mod verify;
