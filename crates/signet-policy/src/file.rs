@@ -74,8 +74,41 @@ pub(crate) struct RawScope {
     #[serde(default)]
     pub name: Option<String>,
     pub images: OneOrMany,
-    #[serde(flatten)]
-    pub rule: RawRule,
+    // The rule's fields, repeated rather than flattened: serde's flatten
+    // would lose the key path and line of errors inside them.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    #[serde(default)]
+    pub authorities: Vec<RawAuthority>,
+    #[serde(default)]
+    pub threshold: Option<u64>,
+    #[serde(default)]
+    pub transparency_log: Option<TlogRequirement>,
+    #[serde(default)]
+    pub require_recursive: Option<bool>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub match_repository: Option<bool>,
+    #[serde(default)]
+    pub trust_root: Option<String>,
+}
+
+impl RawScope {
+    /// The rule part.
+    pub(crate) fn split(self) -> (Option<String>, OneOrMany, RawRule) {
+        let rule = RawRule {
+            mode: self.mode,
+            authorities: self.authorities,
+            threshold: self.threshold,
+            transparency_log: self.transparency_log,
+            require_recursive: self.require_recursive,
+            annotations: self.annotations,
+            match_repository: self.match_repository,
+            trust_root: self.trust_root,
+        };
+        (self.name, self.images, rule)
+    }
 }
 
 /// What a scope (or `default:`) requires.
@@ -183,7 +216,6 @@ pub(crate) fn parse_yaml(file: &str, text: &str) -> Result<RawPolicy, PolicyErro
         if let Some(at) = message.rfind(" at line ") {
             message.truncate(at);
         }
-        // A struct entered from a flattened rule reports `?` for its key.
         let path = if path == "." || path == "?" {
             String::new()
         } else {

@@ -48,6 +48,9 @@ mod hash;
 mod policy;
 mod vouch;
 
+#[cfg(test)]
+mod tests;
+
 pub use decision::{
     AuthorityResult, ChildDecision, Decision, FailedCheck, Failure, Outcome, TlogEvidence,
 };

@@ -304,7 +304,8 @@ impl Builder<'_> {
         let mut globs: BTreeMap<String, String> = BTreeMap::new();
         for (i, raw_scope) in raw.policies.into_iter().enumerate() {
             let at = format!("policies[{i}]");
-            let name = match raw_scope.name {
+            let (raw_name, raw_images, raw_rule) = raw_scope.split();
+            let name = match raw_name {
                 Some(n) if n.trim().is_empty() => {
                     return Err(self.invalid(format!("{at}.name"), "empty name"));
                 }
@@ -317,7 +318,7 @@ impl Builder<'_> {
                     format!("scope name {name:?} is used twice"),
                 ));
             }
-            let patterns = raw_scope.images.into_vec();
+            let patterns = raw_images.into_vec();
             if patterns.is_empty() {
                 return Err(self.invalid(format!("{at}.images"), "no image globs"));
             }
@@ -344,7 +345,7 @@ impl Builder<'_> {
                 }
                 images.push(glob);
             }
-            let mut scope = self.rule(&at, name, raw_scope.rule, &roots).await?;
+            let mut scope = self.rule(&at, name, raw_rule, &roots).await?;
             scope.images = images;
             scopes.push(scope);
         }
