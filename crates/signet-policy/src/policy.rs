@@ -96,6 +96,8 @@ pub enum AuthorityKind {
         reference: String,
         /// The key.
         key: PublicKey,
+        /// The key file, absolute, when the reference is a file.
+        file: Option<PathBuf>,
     },
     /// A certificate identity from a Fulcio CA of the trust root.
     Keyless(KeylessIdentity),
@@ -569,8 +571,15 @@ impl Builder<'_> {
         };
         let (default_name, kind) = match (raw.key, raw.keyless) {
             (Some(reference), None) => {
-                let key = self.load_key(at, &reference).await?;
-                (reference.clone(), AuthorityKind::Key { reference, key })
+                let (key, file) = self.load_key(at, &reference).await?;
+                (
+                    reference.clone(),
+                    AuthorityKind::Key {
+                        reference,
+                        key,
+                        file,
+                    },
+                )
             }
             (None, Some(keyless)) => {
                 let identity = self.keyless(at, keyless)?;
@@ -600,7 +609,11 @@ impl Builder<'_> {
         })
     }
 
-    async fn load_key(&self, at: &str, reference: &str) -> Result<PublicKey, PolicyError> {
+    async fn load_key(
+        &self,
+        at: &str,
+        reference: &str,
+    ) -> Result<(PublicKey, Option<PathBuf>), PolicyError> {
         let fail = |message: String| PolicyError::Key {
             file: self.file.to_owned(),
             path: format!("{at}.key"),
@@ -614,10 +627,15 @@ impl Builder<'_> {
             KeyRef::File(p) if p.is_relative() => KeyRef::File(self.base.join(p)),
             other => other,
         };
+        let file = match &key_ref {
+            KeyRef::File(p) => Some(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+            _ => None,
+        };
         let passwords: &dyn PasswordSource = &NoPasswords;
-        signet_kms::load_public_key(&key_ref, passwords)
+        let key = signet_kms::load_public_key(&key_ref, passwords)
             .await
-            .map_err(|e| fail(e.to_string()))
+            .map_err(|e| fail(e.to_string()))?;
+        Ok((key, file))
     }
 
     fn keyless(&self, at: &str, raw: RawKeyless) -> Result<KeylessIdentity, PolicyError> {
