@@ -82,6 +82,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Verify(a) => commands::verify::verify(*a).await,
         Command::SignBlob(a) => commands::blob::sign_blob(*a).await,
         Command::VerifyBlob(a) => commands::blob::verify_blob(*a).await,
+        Command::Policy(a) => commands::policy::policy(a).await,
         Command::Completion(a) => commands::completion::completion(a),
         Command::Version => {
             output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
@@ -100,6 +101,7 @@ impl Command {
             Self::Verify(_) => "verify",
             Self::SignBlob(_) => "sign-blob",
             Self::VerifyBlob(_) => "verify-blob",
+            Self::Policy(_) => "policy",
             Self::Completion(_) => "completion",
             Self::Version => "version",
         }

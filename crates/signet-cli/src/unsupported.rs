@@ -13,8 +13,8 @@
 use anyhow::anyhow;
 
 use crate::args::{
-    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, ReferrersMode, RegistryArgs,
-    SecurityKeyArgs, SignArgs, SignBlobArgs, VerifyArgs, VerifyBlobArgs,
+    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, PolicyCommand, ReferrersMode,
+    RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs, VerifyArgs, VerifyBlobArgs,
 };
 use crate::exit::Failure;
 
@@ -69,7 +69,11 @@ pub fn check(command: &Command) -> Result<(), Failure> {
         Command::Verify(a) => verify(a),
         Command::SignBlob(a) => sign_blob(a),
         Command::VerifyBlob(a) => verify_blob(a),
-        Command::ImportKeyPair(_) | Command::Completion(_) | Command::Version => Ok(()),
+        Command::Policy(PolicyCommand::Test(a)) => registry(&a.registry),
+        Command::ImportKeyPair(_)
+        | Command::Completion(_)
+        | Command::Policy(_)
+        | Command::Version => Ok(()),
     }
 }
 
@@ -204,7 +208,7 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
             "image signatures are verified over SHA-256, as cosign and skopeo make them",
         ));
     }
-    if a.key.is_empty() {
+    if a.key.is_empty() && a.policy.is_none() {
         return Err(keyless("verifying without --key"));
     }
     Ok(())

@@ -24,6 +24,9 @@ use crate::password::CliPasswords;
 use crate::progress::Progress;
 
 pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    if let Some(policy) = &args.policy {
+        return super::policy::verify_with_policy(&args, policy).await;
+    }
     if args.key.is_empty() {
         return Err(crate::unsupported::keyless("verifying without --key"));
     }
