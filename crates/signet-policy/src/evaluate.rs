@@ -459,6 +459,18 @@ fn judge(
             .max_by_key(|f| f.check.closeness())
             .cloned();
         match best {
+            Some(f) if f.check == FailedCheck::WrongKey => {
+                let names: Vec<&str> = compiled.iter().map(|a| a.name.as_str()).collect();
+                let checked = signatures.candidates.len();
+                Failure::new(
+                    f.check,
+                    format!(
+                        "{checked} signature{} of {at} checked; none verifies under {} (signed with another key, or altered after signing)",
+                        if checked == 1 { "" } else { "s" },
+                        names.join(", ")
+                    ),
+                )
+            }
             Some(f) => {
                 let others = signatures.candidates.len() + signatures.unreadable.len();
                 let mut message = f.message.clone();

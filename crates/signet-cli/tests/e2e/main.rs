@@ -35,6 +35,7 @@ mod formats;
 mod interop;
 mod keys;
 mod local_input;
+mod policy;
 mod sign_verify;
 mod sigstore_peers;
 mod tls;
@@ -53,6 +54,7 @@ fn main() {
         interop::tests,
         keys::tests,
         local_input::tests,
+        policy::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         tls::tests,
