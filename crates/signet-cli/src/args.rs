@@ -378,7 +378,7 @@ pub struct VerifyArgs {
 pub enum PolicyCommand {
     /// Dry-run a policy over every tag and digest of registry projects and
     /// print what would be refused, and why.
-    Test(PolicyTestArgs),
+    Test(Box<PolicyTestArgs>),
     /// Write the policy as containers-image policy.json or sigstore
     /// ClusterImagePolicy resources.
     Export(PolicyExportArgs),

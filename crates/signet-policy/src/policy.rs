@@ -518,7 +518,7 @@ impl Builder<'_> {
                 "a threshold without authorities: the scope refuses every image anyway",
             ));
         }
-        for (key, _) in &raw.annotations {
+        for key in raw.annotations.keys() {
             if key.is_empty() {
                 return Err(self.invalid(format!("{at}.annotations"), "empty annotation key"));
             }

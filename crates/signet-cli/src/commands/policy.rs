@@ -23,7 +23,7 @@ use crate::progress::Progress;
 
 pub async fn policy(command: PolicyCommand) -> Result<(), Failure> {
     match command {
-        PolicyCommand::Test(args) => test(args).await,
+        PolicyCommand::Test(args) => test(*args).await,
         PolicyCommand::Export(args) => export_policy(args).await,
     }
 }
