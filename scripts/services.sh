@@ -1,7 +1,8 @@
 # Sourced by test.sh, demo.sh and bench.sh: starts Distribution registries,
-# OpenBao dev servers (one plain, one with TLS) and a mock Sigstore (Fulcio,
-# Rekor, CT log, TSA) on free 127.0.0.1 ports inside $SIGNET_RUN (a temp dir
-# the caller owns), and stops them again. Nothing listens beyond loopback.
+# OpenBao dev servers (one plain, one with TLS), a mock Sigstore (Fulcio,
+# Rekor, CT log, TSA) and PostgreSQL on free 127.0.0.1 ports inside
+# $SIGNET_RUN (a temp dir the caller owns; PostgreSQL in a temp dir of its
+# own), and stops them again. Nothing listens beyond loopback.
 # shellcheck shell=bash
 
 free_port() {
@@ -273,7 +274,44 @@ start_test_oidc() {
   export SIGNET_TEST_OIDC_URL; SIGNET_TEST_OIDC_URL=$(cat "$SIGNET_RUN/test-oidc.url")
 }
 
+# PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
+# `postgres` user in a directory of its own (the caller's $SIGNET_RUN is
+# private to root). Exports SIGNET_TEST_POSTGRES_URL.
+pg_as() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local bindir; bindir=$(dirname "$(compgen -G "/usr/lib/postgresql/*/bin/initdb" | sort -V | tail -n1)")
+  [ -x "$bindir/initdb" ] || { echo "services: PostgreSQL is not installed (scripts/setup-peers.sh)" >&2; return 1; }
+  local dir; dir=$(mktemp -d /tmp/signet-pg.XXXXXX)
+  echo "$dir" > "$SIGNET_RUN/postgres.dir"
+  echo "$bindir" > "$SIGNET_RUN/postgres.bin"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  pg_as "$bindir/initdb" -D "$dir/data" -U signet -A trust -E UTF8 --no-sync >"$SIGNET_RUN/postgres-init.log" 2>&1 \
+    || { echo "services: initdb failed (see $SIGNET_RUN/postgres-init.log)" >&2; return 1; }
+  local port
+  for _ in 1 2 3; do
+    port=$(free_port)
+    if pg_as "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c max_connections=200" start >/dev/null 2>&1; then
+      export SIGNET_TEST_POSTGRES_URL="postgres://signet@127.0.0.1:$port/postgres"
+      return 0
+    fi
+  done
+  echo "services: PostgreSQL did not start (see $dir/server.log)" >&2; return 1
+}
+
+stop_postgres() {
+  [ -f "$SIGNET_RUN/postgres.dir" ] || return 0
+  local dir bindir; dir=$(cat "$SIGNET_RUN/postgres.dir"); bindir=$(cat "$SIGNET_RUN/postgres.bin")
+  pg_as "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  rm -f "$SIGNET_RUN/postgres.dir" "$SIGNET_RUN/postgres.bin"
+}
+
 stop_services() {
+  stop_postgres
   for s in registry auth-registry ca-registry mtls-registry openbao openbao-tls mock-sigstore test-oidc; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")

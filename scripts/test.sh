@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the real peers if missing, starts registries,
-# an OpenBao dev server and a mock Sigstore on free 127.0.0.1 ports in a temp dir, runs lints
+# an OpenBao dev server, a mock Sigstore and PostgreSQL on free 127.0.0.1 ports in temp dirs, runs lints
 # and every test (unit, property, end-to-end), then stops the services and
 # removes the temp dir, whatever happened.
 set -euo pipefail
@@ -18,7 +18,8 @@ start_ca_registries
 start_openbao
 start_openbao_tls
 start_mock_sigstore
-echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP), $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), $SIGNET_TEST_CA_REGISTRY (TLS, test CA) and $SIGNET_TEST_MTLS_REGISTRY (mutual TLS), OpenBao on $SIGNET_TEST_VAULT_ADDR and $SIGNET_TEST_VAULT_TLS_ADDR (TLS; mutual TLS on $SIGNET_TEST_VAULT_MTLS_ADDR), mock Sigstore on $SIGNET_TEST_SIGSTORE_URL"
+start_postgres
+echo "test.sh: registries on $SIGNET_TEST_REGISTRY (HTTP), $SIGNET_TEST_AUTH_REGISTRY (TLS, basic auth), $SIGNET_TEST_CA_REGISTRY (TLS, test CA) and $SIGNET_TEST_MTLS_REGISTRY (mutual TLS), OpenBao on $SIGNET_TEST_VAULT_ADDR and $SIGNET_TEST_VAULT_TLS_ADDR (TLS; mutual TLS on $SIGNET_TEST_VAULT_MTLS_ADDR), mock Sigstore on $SIGNET_TEST_SIGSTORE_URL, PostgreSQL on ${SIGNET_TEST_POSTGRES_URL#postgres://signet@}"
 
 # Lints, where the toolchain has them (a toolchain cannot be fetched here).
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; else echo "test.sh: rustfmt not installed; format check skipped"; fi

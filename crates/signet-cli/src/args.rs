@@ -153,7 +153,7 @@ pub struct RegistryArgs {
     /// Registry bearer token (takes precedence over a user name and password).
     #[arg(long)]
     pub registry_token: Option<String>,
-    /// CA certificates (PEM) that registry TLS certificates must chain to.
+    /// CA certificates (PEM) to trust for registries, instead of the system's.
     #[arg(long, value_name = "FILE")]
     pub registry_cacert: Option<PathBuf>,
     /// Client certificate (PEM) for mutual TLS with the registry.
@@ -162,7 +162,7 @@ pub struct RegistryArgs {
     /// Private key (PEM) of --registry-client-cert.
     #[arg(long, value_name = "FILE")]
     pub registry_client_key: Option<PathBuf>,
-    /// Server name to verify the registry's TLS certificate against.
+    /// Name to check the registry's TLS certificate against, instead of the registry host.
     #[arg(long, value_name = "NAME")]
     pub registry_server_name: Option<String>,
     /// Use the Kubernetes keychain (not supported).

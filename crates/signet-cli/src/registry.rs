@@ -1,6 +1,6 @@
 //! From command-line registry flags to a registry client and signature store.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use signet_core::signature_manifest::MediaTypes;
 use signet_oci::signatures::SignatureStore;
 use signet_oci::{ClientOptions, Credential, RegistryClient, RepositoryRef, TlsOptions};
@@ -26,10 +26,15 @@ pub fn signature_store(args: &RegistryArgs) -> anyhow::Result<SignatureStore> {
     if let Some(cacert) = &args.registry_cacert {
         tls = tls.trust_only_file(cacert).context("--registry-cacert")?;
     }
-    if let (Some(cert), Some(key)) = (&args.registry_client_cert, &args.registry_client_key) {
-        tls = tls
-            .client_identity_files(cert, key)
-            .context("--registry-client-cert/--registry-client-key")?;
+    match (&args.registry_client_cert, &args.registry_client_key) {
+        (Some(cert), Some(key)) => {
+            tls = tls
+                .client_identity_files(cert, key)
+                .context("--registry-client-cert/--registry-client-key")?;
+        }
+        (Some(_), None) => bail!("--registry-client-cert needs --registry-client-key"),
+        (None, Some(_)) => bail!("--registry-client-key needs --registry-client-cert"),
+        (None, None) => {}
     }
     if let Some(name) = &args.registry_server_name {
         tls = tls.server_name(name).context("--registry-server-name")?;

@@ -29,8 +29,6 @@ pub enum Pending {
     Timestamps,
     /// Signatures stored as Sigstore bundles or OCI 1.1 referrers.
     Bundles,
-    /// Registry TLS options (CA, client certificate, server name).
-    RegistryTls,
 }
 
 impl Pending {
@@ -40,7 +38,6 @@ impl Pending {
             Self::TransparencyLog => "transparency-log (Rekor) upload and verification (issue 6)",
             Self::Timestamps => "RFC 3161 timestamps (issue 6)",
             Self::Bundles => "Sigstore bundles and OCI 1.1 referrers in registries (issue 6)",
-            Self::RegistryTls => "registry TLS options (issue 5)",
         }
     }
 }
@@ -124,17 +121,6 @@ fn registry(a: &RegistryArgs) -> Result<(), Failure> {
             "--k8s-keychain",
             "there is no Kubernetes keychain; use docker/podman credentials or --registry-username/--registry-token",
         ));
-    }
-    // Declared here; their mapping to the registry client is being added.
-    for (flag, given) in [
-        ("--registry-cacert", a.registry_cacert.is_some()),
-        ("--registry-client-cert", a.registry_client_cert.is_some()),
-        ("--registry-client-key", a.registry_client_key.is_some()),
-        ("--registry-server-name", a.registry_server_name.is_some()),
-    ] {
-        if given {
-            return Err(not_yet(flag, Pending::RegistryTls));
-        }
     }
     Ok(())
 }

@@ -13,8 +13,11 @@ use signet_oci::Reference;
 use signet_oci::resolve::resolve_image;
 use signet_oci::signatures::SignatureStore;
 
+use signet_verify::{
+    ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError,
+};
+
 use crate::verify::ImageVerifyError;
-use signet_verify::{ImagePolicy, SignatureCandidate, VerifiedImage, Verifier, VerifyError};
 
 /// Verifies `signature_b64` over `payload` (or cosign's default payload) for `image`.
 pub async fn verify_detached(
@@ -49,7 +52,7 @@ pub async fn verify_detached(
         .map_err(|e| {
             fail(VerifyError::NoMatchingSignature {
                 digest: policy.digest().clone(),
-                rejections: vec![signet_verify::Rejection {
+                rejections: vec![Rejection {
                     origin: "--signature".into(),
                     reason: e.to_string(),
                 }],

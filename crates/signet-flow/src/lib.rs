@@ -8,10 +8,12 @@
 //! an admission webhook, `verify --policy`) are meant to call the same ones.
 //!
 //! - [`sign`]: resolve → payload → sign → append to the `.sig` manifest.
-//! - [`local`]: images saved by `cosign save` (`--local-image`).
-//! - [`detached`]: a signature given on the command line (`--signature`).
 //! - [`verify`]: resolve → fetch the signature layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
+//! - [`detached`]: resolve → check one signature given on the command line
+//!   (`verify --signature`).
+//! - [`local`]: an image saved to disk by `cosign save` (`verify
+//!   --local-image`) → the same conversion and verifier, no registry.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

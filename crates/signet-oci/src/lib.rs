@@ -17,11 +17,11 @@
 //! - [`listing`]: the repositories of a registry (`/v2/_catalog`) and the
 //!   tags of a repository, page by page.
 //! - [`manifest`]: lenient serde types for OCI/Docker image manifests and indexes.
-//! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
 //! - [`resolve`]: from an image reference to the manifest digests a command
 //!   works on (with `--recursive`, an index and its children).
 //! - [`signatures`]: cosign's legacy `sha256-<hex>.sig` layout: reading
 //!   signature layers and appending to them without losing concurrent writes.
+//! - [`layout`]: OCI image layouts on disk, as `cosign save` writes them.
 //!
 //! Everything read from the network or from config files is untrusted: parsers
 //! return errors instead of panicking, reads are bounded, and digests are

@@ -159,22 +159,23 @@ impl SignatureLayers {
         layers: Vec<Layer>,
         known: &[Vec<u8>],
     ) -> Self {
+        // (index in the manifest, index of the first identical layer)
         let mut first_index: HashMap<&Layer, usize> = HashMap::new();
-        let mut duplicates = Vec::new();
+        let mut signatures = Vec::new();
         for (index, layer) in layers.iter().enumerate() {
             if !layer.is_signature() {
                 continue;
             }
-            duplicates.push((index, *first_index.entry(layer).or_insert(index)));
+            signatures.push((index, *first_index.entry(layer).or_insert(index)));
         }
-        let mut pending = VecDeque::with_capacity(duplicates.len());
+        let mut pending = VecDeque::with_capacity(signatures.len());
         let mut last_use = HashMap::new();
         let mut to_fetch: Vec<(Digest, u64)> = Vec::new();
         let mut scheduled: HashSet<Digest> = HashSet::new();
         let mut payloads: HashMap<Digest, PayloadResult> = HashMap::new();
         let known: HashMap<Digest, &Vec<u8>> =
             known.iter().map(|p| (Digest::sha256_of(p), p)).collect();
-        for (position, (index, first)) in duplicates.into_iter().enumerate() {
+        for (position, (index, first)) in signatures.into_iter().enumerate() {
             let Some(layer) = layers.get(index) else {
                 continue;
             };
@@ -567,8 +568,8 @@ impl SignatureStore {
     /// few times our own read-to-write time while no other writer has been
     /// seen; once one has, long enough for a writer descheduled under load.
     /// Every write that lands starts the stable period again. The first
-    /// re-check comes soon, so that a lost write is merged again quickly;
-    /// the pauses then double. The re-checks are bounded; if they run out
+    /// re-check comes soon, and so does the one after a write landed, so that
+    /// a lost write is merged again quickly; the pauses then double. The re-checks are bounded; if they run out
     /// with our layer still present, the write counts as kept.
     async fn watch(
         &self,
@@ -590,10 +591,12 @@ impl SignatureStore {
                 return Ok(Watch::Lost);
             };
             if now.digest != last {
-                // Another writer landed; slower ones may still follow.
+                // Another writer landed; slower ones may still follow, and
+                // one of them may drop our layer: look again soon.
                 contention.seen = true;
                 last = now.digest.clone();
                 stable_since = Instant::now();
+                pause = contention.first_check();
             }
             if !now.manifest.layers.contains(layer) {
                 return Ok(Watch::Lost);
@@ -673,4 +676,40 @@ fn jitter(attempt: u32) -> Duration {
         .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or(0);
     Duration::from_millis((seed ^ nanos) % (20 * u64::from(attempt + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_grows_with_contention_and_slow_writes() {
+        let quiet = Contention::default();
+        assert_eq!(quiet.settle(), MIN_SETTLE);
+        assert_eq!(quiet.first_check(), MIN_SETTLE);
+        let slow = Contention {
+            seen: false,
+            slowest_write: Duration::from_millis(40),
+        };
+        assert_eq!(slow.settle(), Duration::from_millis(160));
+        let contended = Contention {
+            seen: true,
+            slowest_write: Duration::from_millis(40),
+        };
+        assert_eq!(contended.settle(), CONTENDED_SETTLE);
+        // The first re-check stays early, so that a lost write is seen soon.
+        assert_eq!(contended.first_check(), Duration::from_millis(160));
+        let very_slow = Contention {
+            seen: true,
+            slowest_write: Duration::from_secs(5),
+        };
+        assert_eq!(very_slow.settle(), MAX_SETTLE);
+    }
+
+    #[test]
+    fn jitter_stays_small() {
+        for attempt in 0..MAX_APPEND_ATTEMPTS {
+            assert!(jitter(attempt) < Duration::from_millis(20 * u64::from(attempt + 1)));
+        }
+    }
 }

@@ -216,10 +216,10 @@ impl Env {
             var("SIGNET_TEST_AUTH_USER")?,
             var("SIGNET_TEST_AUTH_PASSWORD")?,
         );
-        let peers_ctx = Peers::get()?;
         let ca_registry = var("SIGNET_TEST_CA_REGISTRY")?;
         let mtls_registry = var("SIGNET_TEST_MTLS_REGISTRY")?;
         let tls_dir = PathBuf::from(var("SIGNET_TEST_TLS_DIR")?);
+        let peers_ctx = Peers::get()?;
         let layout = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mk-oci-layout.py");
         let status = Command::new("python3")

@@ -11,7 +11,8 @@ tests![
     cosign_repository_stores_signatures_elsewhere,
     batch_sign_and_verify_many_images_in_one_invocation,
     concurrent_signers_do_not_lose_signatures,
-    match_repository_stops_signature_replay_across_repositories
+    match_repository_stops_signature_replay_across_repositories,
+    appending_keeps_what_other_tools_wrote
 ];
 
 const HTTP: &str = "--allow-http-registry";
@@ -442,9 +443,7 @@ fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
     .fails_with(12, "signature is for repository");
 }
 
-#[test]
-fn appending_keeps_what_other_tools_wrote() {
-    let env = require_env!();
+fn appending_keeps_what_other_tools_wrote(env: &Env) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");

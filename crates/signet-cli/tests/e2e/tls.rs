@@ -11,7 +11,7 @@ use crate::harness::{Env, signet_key_pair, tests, unique_repo};
 tests![
     loopback_registry_speaks_plain_http_without_a_flag,
     registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_flag,
-    mutual_tls_with_a_client_certificate_and_a_server_name,
+    mutual_tls_with_a_client_certificate_and_a_server_name
 ];
 
 const NO_TLOG: &str = "--tlog-upload=false";
