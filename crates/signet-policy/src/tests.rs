@@ -360,3 +360,127 @@ fn the_hash_follows_meaning_and_key_material() {
     assert_eq!(a.trust_root_version(), rotated.trust_root_version());
     assert!(a.hash().to_string().starts_with("sha256:"));
 }
+
+mod export_tests {
+    use super::*;
+    use crate::export::{ExportError, ExportOptions, Format, NoteKind, export};
+
+    fn exported(d: &Dir, yaml: &str, narrower: bool) -> Result<crate::export::Export, ExportError> {
+        let p = d.parse(yaml).unwrap();
+        export(
+            &p,
+            Format::ContainersPolicy,
+            ExportOptions {
+                allow_narrower: narrower,
+            },
+        )
+    }
+
+    #[test]
+    fn exact_translations_export_without_flags() {
+        let d = Dir::new();
+        let e = exported(
+            &d,
+            "policies:\n  - images: [reg.example/ns, 'reg.example/ns/**']\n    authorities: [{key: a.pub}, {key: b.pub}]\n    transparency-log: optional\n  - images: [reg.example/ns/locked, 'reg.example/ns/locked/**']\n",
+            false,
+        )
+        .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&e.document).unwrap();
+        let ns = &doc["transports"]["docker"]["reg.example/ns"];
+        assert_eq!(ns[0]["keyPaths"].as_array().unwrap().len(), 2, "{doc}");
+        assert_eq!(
+            doc["transports"]["docker"]["reg.example/ns/locked"][0]["type"],
+            "reject"
+        );
+        assert_eq!(doc["default"][0]["type"], "reject");
+        assert!(e.notes.iter().all(|n| n.kind == NoteKind::Differs));
+    }
+
+    #[test]
+    fn what_would_widen_is_refused_even_with_the_flag() {
+        let d = Dir::new();
+        // `reg.example/ns/**` alone: policy.json's `reg.example/ns` would
+        // also admit a signed repository `reg.example/ns`, which the policy
+        // refuses (default).
+        let yaml = "policies:\n  - images: 'reg.example/ns/**'\n    authorities: [{key: a.pub}]\n    transparency-log: optional\n";
+        for narrower in [false, true] {
+            match exported(&d, yaml, narrower) {
+                Err(ExportError::NotExpressible { notes, .. }) => {
+                    assert!(notes.iter().any(|n| n.kind == NoteKind::Wider), "{notes:?}");
+                }
+                other => panic!("{:?}", other.map(|e| e.document)),
+            }
+        }
+    }
+
+    #[test]
+    fn narrower_approximations_need_the_flag() {
+        let d = Dir::new();
+        for (yaml, says) in [
+            (
+                "policies:\n  - images: [r.example/n, 'r.example/n/**']\n    authorities: [{key: a.pub}, {key: b.pub}, {key: c.pub}]\n    threshold: 2\n    transparency-log: optional\n",
+                "2 of 3 authorities become all of 3",
+            ),
+            (
+                "policies:\n  - images: [r.example/n, 'r.example/n/**']\n    mode: warn\n    authorities: [{key: a.pub}]\n    transparency-log: optional\n",
+                "no warn mode",
+            ),
+            (
+                "policies:\n  - images: [r.example/n, 'r.example/n/**']\n    authorities: [{key: a.pub}]\n    transparency-log: optional\n    annotations: {a: b}\n",
+                "annotations",
+            ),
+            (
+                "policies:\n  - images: 'r.example/*/app'\n    authorities: [{key: a.pub}]\n    transparency-log: optional\n",
+                "no scope covers exactly",
+            ),
+            (
+                "policies:\n  - images: [r.example/n, 'r.example/n/**']\n    authorities: [{keyless: {issuer: 'https://i.example', subject-regexp: '.*'}}]\n",
+                "exact issuer and e-mail subject only",
+            ),
+        ] {
+            let Err(ExportError::NotExpressible { notes, .. }) = exported(&d, yaml, false) else {
+                panic!("accepted without the flag: {yaml}");
+            };
+            assert!(
+                notes.iter().all(|n| n.kind == NoteKind::Narrower),
+                "{notes:?}"
+            );
+            assert!(
+                notes.iter().any(|n| n.message.contains(says)),
+                "{says}: {notes:?}"
+            );
+            let e = exported(&d, yaml, true).unwrap();
+            assert!(e.notes.iter().any(|n| n.message.contains(says)));
+        }
+    }
+
+    #[test]
+    fn cluster_image_policies_or_within_and_across() {
+        let d = Dir::new();
+        let p = d
+            .parse("policies:\n  - name: Base Images\n    images: 'r.example/base/**'\n    authorities: [{key: a.pub}, {keyless: {issuer: 'https://i.example', subject-regexp: '^https://ci/'}}]\n    mode: warn\n")
+            .unwrap();
+        let e = export(&p, Format::ClusterImagePolicy, ExportOptions::default()).unwrap();
+        assert!(
+            e.document.contains("name: signet-base-images"),
+            "{}",
+            e.document
+        );
+        assert!(
+            e.document.contains("subjectRegExp: ^https://ci/"),
+            "{}",
+            e.document
+        );
+        assert!(e.document.contains("mode: warn"), "{}", e.document);
+        let p = d
+            .parse("policies:\n  - images: 'r.example/base/**'\n    authorities: [{key: a.pub}, {key: b.pub}]\n    threshold: 2\n")
+            .unwrap();
+        let e = export(&p, Format::ClusterImagePolicy, ExportOptions::default()).unwrap();
+        assert_eq!(
+            e.document.matches("kind: ClusterImagePolicy").count(),
+            2,
+            "{}",
+            e.document
+        );
+    }
+}
