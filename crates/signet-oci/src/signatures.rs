@@ -460,13 +460,25 @@ impl SignatureStore {
                     self.read_manifest(image_repo, digest),
                     self.client.push_blob(&repo, payload)
                 );
-                let current = current?;
+                let current = match current {
+                    Err(e) if !is_collision(&e) => return Err(e),
+                    other => other,
+                };
                 pushed?;
                 current
             } else {
                 // Writers that collided should not collide again in lockstep.
                 tokio::time::sleep(jitter(attempt)).await;
-                self.read_manifest(image_repo, digest).await?
+                self.read_manifest(image_repo, digest).await
+            };
+            let current = match current {
+                Ok(current) => current,
+                // A read that collided with a write: read again.
+                Err(e) if is_collision(&e) && attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             let existing = current
                 .as_ref()
@@ -516,11 +528,16 @@ impl SignatureStore {
             // the whole merge-and-upload; if the tag moved meanwhile, merge
             // from the new state.
             let read_at = Instant::now();
-            let before_write = self
-                .client
-                .head_manifest(&repo, &tag)
-                .await?
-                .map(|d| d.digest);
+            let before_write = match self.client.head_manifest(&repo, &tag).await {
+                Ok(found) => found.map(|d| d.digest),
+                Err(RegistryError::Http {
+                    status: 500..=599, ..
+                }) if attempt + 1 < MAX_APPEND_ATTEMPTS => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if before_write != current.as_ref().map(|c| c.digest.clone()) {
                 merged_again += 1;
                 contention.seen = true;
@@ -586,7 +603,17 @@ impl SignatureStore {
             let remaining = contention.settle().saturating_sub(stable_since.elapsed());
             tokio::time::sleep(pause.min(remaining) + jitter(0)).await;
             pause *= 2;
-            let Some(now) = self.read_manifest(image_repo, digest).await? else {
+            let now = match self.read_manifest(image_repo, digest).await {
+                Ok(now) => now,
+                // The read collided with a write: that is news of another
+                // writer, and this check is spent.
+                Err(e) if is_collision(&e) => {
+                    contention.seen = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Some(now) = now else {
                 // The tag was deleted under us.
                 return Ok(Watch::Lost);
             };
@@ -637,6 +664,20 @@ impl SignatureStore {
                 manifest.config_bytes()
             })
     }
+}
+
+/// Whether a read of the signature tag failed because it collided with a
+/// write: Distribution answers 5xx for a tag read while another request
+/// writes it, more often than the transport's own retries can ride out when
+/// many signers write at once.
+fn is_collision(e: &SignatureStoreError) -> bool {
+    matches!(
+        e,
+        SignatureStoreError::Registry(RegistryError::Http {
+            status: 500..=599,
+            ..
+        })
+    )
 }
 
 /// What one append has learned about other writers.

@@ -171,5 +171,5 @@ fn mutual_tls_with_a_client_certificate_and_a_server_name(env: &Env) {
         verify,
         &[&trust, &name, &["--registry-client-cert", cert.as_str()]],
     ))
-    .fails_with(2, "--registry-client-key");
+    .fails_with(1, "--registry-client-cert needs --registry-client-key");
 }
