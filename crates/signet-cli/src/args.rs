@@ -306,7 +306,7 @@ pub struct VerifyArgs {
     pub key: Vec<String>,
     /// Decide with a signet policy file instead of keys: the image's scope
     /// says who must have signed (prints one decision per image).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "annotations", "local_image", "signature", "recursive", "match_repository"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "annotations", "local_image", "signature", "recursive", "match_repository", "insecure_ignore_tlog", "trusted_root", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
     pub policy: Option<PathBuf>,
     /// Require this claim in the signed payload (KEY=VALUE; repeatable or comma-separated).
     #[arg(
@@ -326,7 +326,9 @@ pub struct VerifyArgs {
     /// (stops replaying a signature from another repository). Off by default, as in cosign.
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub match_repository: bool,
-    /// Do not check the transparency log (signet cannot check it yet either way).
+    /// Accept signatures without transparency-log evidence (insecure: nobody
+    /// can audit that they were made). Without it, every signature, key-based
+    /// or keyless, needs a log entry that verifies offline.
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
     /// Private deployment without a transparency log: skip it, without the warning.
@@ -350,7 +352,8 @@ pub struct VerifyArgs {
     /// Hash the signatures were made over (sha256; others are refused).
     #[arg(long, value_enum, default_value = "sha256", value_name = "ALGORITHM")]
     pub signature_digest_algorithm: DigestAlgorithm,
-    /// A trusted-root file (accepted with --key; key verification needs none).
+    /// A trusted_root.json: the Rekor logs, Fulcio CAs, CT logs and TSAs to
+    /// trust (default: SIGSTORE_* variables, else the shipped public-good root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// Expect signatures stored as Sigstore bundles (true: not supported yet).
@@ -497,7 +500,7 @@ pub struct VerifyBlobArgs {
     /// Accepted: both bundle formats are read either way.
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub new_bundle_format: bool,
-    /// Do not check the transparency log.
+    /// Accept signatures without transparency-log evidence (insecure).
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_ignore_tlog: bool,
     /// Private deployment without a transparency log: skip it.
@@ -506,7 +509,8 @@ pub struct VerifyBlobArgs {
     /// Verify without network calls (signet makes none for blobs).
     #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub offline: bool,
-    /// A trusted-root file (accepted with --key; key verification needs none).
+    /// A trusted_root.json: the Rekor logs, Fulcio CAs, CT logs and TSAs to
+    /// trust (default: SIGSTORE_* variables, else the shipped public-good root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// Parallel workers (accepted; one blob needs one).
@@ -515,8 +519,8 @@ pub struct VerifyBlobArgs {
     /// OCI 1.1 behaviour (accepted; blobs involve no registry).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub experimental_oci11: bool,
-    /// An RFC 3161 timestamp file (not supported yet).
-    #[arg(long, hide = true, value_name = "FILE")]
+    /// An RFC 3161 timestamp of the signature (cosign's JSON file).
+    #[arg(long, value_name = "FILE")]
     pub rfc3161_timestamp: Option<PathBuf>,
     #[command(flatten)]
     pub certificate: CertificateVerifyArgs,

@@ -6,6 +6,8 @@ pub const NO_SIGNATURES: i32 = 10;
 pub const IMAGE_NOT_FOUND: i32 = 11;
 /// Signatures exist but none verifies under the keys and policy.
 pub const NO_MATCHING_SIGNATURE: i32 = 12;
+/// A certificate identity was asked for, but the signatures carry no certificate.
+pub const NO_CERTIFICATE: i32 = 13;
 /// Anything else.
 pub const OTHER: i32 = 1;
 

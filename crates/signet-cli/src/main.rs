@@ -12,6 +12,7 @@ mod output;
 mod password;
 mod progress;
 mod registry;
+mod trust;
 mod unsupported;
 
 use anyhow::anyhow;

@@ -13,8 +13,9 @@
 use anyhow::anyhow;
 
 use crate::args::{
-    AttachmentArgs, Command, DigestAlgorithm, GenerateKeyPairArgs, PolicyCommand, ReferrersMode,
-    RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs, VerifyArgs, VerifyBlobArgs,
+    AttachmentArgs, CertificateVerifyArgs, Command, DigestAlgorithm, GenerateKeyPairArgs,
+    PolicyCommand, ReferrersMode, RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs,
+    TlogVerifyArgs, VerifyArgs, VerifyBlobArgs,
 };
 use crate::exit::Failure;
 
@@ -167,15 +168,8 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
     attachment(&a.attachment)?;
     registry(&a.registry)?;
-    if let Some(flag) = a.certificate.first_given() {
-        return Err(keyless(flag));
-    }
-    if let Some(flag) = a.tlog.first_given() {
-        return Err(match flag {
-            "--rekor-url" => not_yet(flag, Pending::TransparencyLog),
-            _ => not_yet(flag, Pending::Timestamps),
-        });
-    }
+    certificate_material(&a.certificate, false)?;
+    rekor_url(&a.tlog)?;
     if a.new_bundle_format {
         return Err(not_yet("--new-bundle-format", Pending::Bundles));
     }
@@ -194,10 +188,60 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
             "image signatures are verified over SHA-256, as cosign and skopeo make them",
         ));
     }
-    if a.key.is_empty() && a.policy.is_none() {
-        return Err(keyless("verifying without --key"));
+    Ok(())
+}
+
+/// Certificate material given on the command line instead of the trusted
+/// root. `verify-blob` takes a signing certificate and its chain (cosign's
+/// `--certificate`, `--certificate-chain`); the rest is refused.
+fn certificate_material(a: &CertificateVerifyArgs, blob: bool) -> Result<(), Failure> {
+    let use_root = "name the CA in a trusted root instead (--trusted-root, or SIGSTORE_ROOT_FILE)";
+    for (flag, given) in [
+        ("--ca-roots", a.ca_roots.is_some()),
+        ("--ca-intermediates", a.ca_intermediates.is_some()),
+    ] {
+        if given {
+            return Err(not_supported(flag, use_root));
+        }
+    }
+    if a.sct.is_some() {
+        return Err(not_supported(
+            "--sct",
+            "detached SCTs are not read; the SCTs embedded in the certificate are checked",
+        ));
+    }
+    if a.allow_certificate_chain {
+        return Err(not_supported(
+            "--allow-certificate-chain",
+            "a bundle's chain is never trusted; certificates chain to the trusted root's CAs",
+        ));
+    }
+    if !blob {
+        for (flag, given) in [
+            ("--certificate", a.certificate.is_some()),
+            ("--certificate-chain", a.certificate_chain.is_some()),
+        ] {
+            if given {
+                return Err(not_supported(
+                    flag,
+                    "image signatures carry their certificate; verify-blob takes one with --signature",
+                ));
+            }
+        }
     }
     Ok(())
+}
+
+/// `--rekor-url` names a log to search online; signet checks log evidence
+/// offline, from what the signature carries.
+fn rekor_url(a: &TlogVerifyArgs) -> Result<(), Failure> {
+    match a.first_given() {
+        Some(flag @ "--rekor-url") => Err(not_supported(
+            flag,
+            "signet checks transparency-log evidence offline, from the signature's bundle, and never searches a log; name the log's key with --trusted-root or SIGSTORE_REKOR_PUBLIC_KEY",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn sign_blob(a: &SignBlobArgs) -> Result<(), Failure> {
@@ -223,20 +267,7 @@ fn sign_blob(a: &SignBlobArgs) -> Result<(), Failure> {
 
 fn verify_blob(a: &VerifyBlobArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
-    if let Some(flag) = a.certificate.first_given() {
-        return Err(keyless(flag));
-    }
-    if let Some(flag) = a.tlog.first_given() {
-        return Err(match flag {
-            "--rekor-url" => not_yet(flag, Pending::TransparencyLog),
-            _ => not_yet(flag, Pending::Timestamps),
-        });
-    }
-    if a.rfc3161_timestamp.is_some() {
-        return Err(not_yet("--rfc3161-timestamp", Pending::Timestamps));
-    }
-    if a.key.is_empty() {
-        return Err(keyless("verifying without --key"));
-    }
+    certificate_material(&a.certificate, true)?;
+    rekor_url(&a.tlog)?;
     Ok(())
 }

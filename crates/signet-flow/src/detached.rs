@@ -52,10 +52,7 @@ pub async fn verify_detached(
         .map_err(|e| {
             fail(VerifyError::NoMatchingSignature {
                 digest: policy.digest().clone(),
-                rejections: vec![Rejection {
-                    origin: "--signature".into(),
-                    reason: e.to_string(),
-                }],
+                rejections: vec![Rejection::other("--signature", e.to_string())],
             })
         })?;
     let candidate = SignatureCandidate {

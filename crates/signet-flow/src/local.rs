@@ -61,10 +61,7 @@ pub fn verify_saved_image(
                 bundle,
                 origin: s.origin,
             }),
-            Err(reason) => unreadable.push(Rejection {
-                origin: s.origin,
-                reason,
-            }),
+            Err(reason) => unreadable.push(Rejection::other(s.origin, reason)),
         }
     }
     let outcome = if candidates.is_empty() {

@@ -186,10 +186,9 @@ pub async fn fetch_signatures(
                 bundle,
                 origin: signature.origin,
             }),
-            Err(reason) => out.unreadable.push(Rejection {
-                origin: signature.origin,
-                reason,
-            }),
+            Err(reason) => out
+                .unreadable
+                .push(Rejection::other(signature.origin, reason)),
         }
     }
     Ok(out)

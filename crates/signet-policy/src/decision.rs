@@ -148,9 +148,6 @@ pub enum TlogEvidence {
     Verified,
     /// None, and the scope made it optional.
     Absent,
-    /// Present but not checked (this build does not verify Rekor entries);
-    /// only where the scope made it optional.
-    Unchecked,
 }
 
 /// One authority's part in a decision.

@@ -80,7 +80,7 @@ impl Evaluator {
                 .iter()
                 .enumerate()
                 .map(|(j, a)| {
-                    CompiledAuthority::compile(policy.file(), &format!("{at}.authorities[{j}]"), a)
+                    CompiledAuthority::compile(&policy, &format!("{at}.authorities[{j}]"), a)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             compiled.push(authorities);

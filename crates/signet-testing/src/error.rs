@@ -13,6 +13,9 @@ pub enum TestingError {
     /// A token or claim set could not be encoded or decoded.
     #[error("test issuer token: {0}")]
     Token(String),
+    /// The virtual Sigstore could not make what was asked.
+    #[error("virtual sigstore: {0}")]
+    Setup(String),
 }
 
 impl From<serde_json::Error> for TestingError {

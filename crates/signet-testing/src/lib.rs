@@ -36,6 +36,11 @@
 //! # Ok::<(), signet_testing::TestingError>(())
 //! ```
 //!
+//! [`virtual_sigstore`] is a Sigstore in memory (Fulcio CA with CT log,
+//! Rekor v1 log, TSA) built from signet's own issuing code, which mints
+//! bundles that are valid in every respect but the one a negative test
+//! changes.
+//!
 //! Test-only by design: the `/_test/*` endpoints mint tokens for anyone.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -44,6 +49,7 @@ mod claims;
 mod error;
 mod issuer;
 mod jwt;
+pub mod virtual_sigstore;
 
 pub use claims::{Claims, Workflow};
 pub use error::TestingError;

@@ -3,19 +3,24 @@
 
 use std::collections::BTreeMap;
 
-use signet_core::Digest;
 use signet_core::bundle::Bundle;
+use signet_core::intoto::Statement;
 use signet_core::limits::MAX_SIGNATURE_BYTES_PER_IMAGE;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::reference::{Reference, RepositoryRef};
+use signet_core::{Artifact, Digest};
 
-use crate::error::{Rejection, VerifyError};
-use crate::verifier::{TlogCheck, Verifier};
+use crate::content::SignedContent;
+use crate::error::{Blame, Check, CheckError, Rejection, VerifyError};
+use crate::identity::SignerPolicy;
+use crate::result::VerifiedBundle;
+use crate::verifier::{Verifier, outcome_error};
 
 /// One signature found for an image, converted to the bundle model.
 #[derive(Debug, Clone)]
 pub struct SignatureCandidate {
-    /// The signed simple-signing payload bytes.
+    /// The signed simple-signing payload bytes of a legacy signature; empty
+    /// for a bundle whose DSSE envelope carries its own payload.
     pub payload: Vec<u8>,
     /// The signature and its verification material.
     pub bundle: Bundle,
@@ -29,6 +34,7 @@ pub struct ImagePolicy {
     digest: Digest,
     annotations: BTreeMap<String, String>,
     repository: Option<RepositoryRef>,
+    signer: SignerPolicy,
 }
 
 impl ImagePolicy {
@@ -39,7 +45,19 @@ impl ImagePolicy {
             digest,
             annotations: BTreeMap::new(),
             repository: None,
+            signer: SignerPolicy::TrustedKeys,
         }
+    }
+
+    /// Who may have signed (default: any of the verifier's trusted keys).
+    pub fn signer(mut self, signer: SignerPolicy) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    /// Who may have signed.
+    pub fn signer_policy(&self) -> &SignerPolicy {
+        &self.signer
     }
 
     /// Requires `optional.<key> == value` in the payload (`-a key=value`).
@@ -68,6 +86,34 @@ impl ImagePolicy {
     /// The annotations this policy requires.
     pub fn annotations(&self) -> &BTreeMap<String, String> {
         &self.annotations
+    }
+
+    /// The annotations an in-toto statement's subject for this digest must
+    /// carry (`cosign sign` v3 writes `-a` annotations there).
+    fn check_statement(&self, statement: &Statement) -> Result<(), String> {
+        if self.annotations.is_empty() {
+            return Ok(());
+        }
+        let hex = self.digest.hex();
+        let annotations: BTreeMap<String, serde_json::Value> = statement
+            .subjects
+            .iter()
+            .find(|s| {
+                s.digest
+                    .get("sha256")
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&hex))
+            })
+            .and_then(|s| s.annotations.as_ref())
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or_default();
+        for (key, want) in &self.annotations {
+            match annotations.get(key) {
+                Some(serde_json::Value::String(got)) if got == want => {}
+                Some(got) => return Err(format!("annotation {key} is {got}, expected {want:?}")),
+                None => return Err(format!("annotation {key} is missing, expected {want:?}")),
+            }
+        }
+        Ok(())
     }
 
     fn check(&self, payload: &SimpleSigningPayload) -> Result<(), String> {
@@ -106,18 +152,23 @@ fn signed_repository(docker_reference: &str) -> Result<RepositoryRef, String> {
 /// One signature that verified.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VerifiedSignature {
-    /// The trusted key that verified it.
-    pub key: String,
     /// Where the signature was found.
     pub origin: String,
-    /// Transparency-log status.
-    pub tlog: TlogCheck,
-    /// The parsed payload.
+    /// What its verification established: who signed, log entries, times.
+    #[serde(flatten)]
+    pub verification: VerifiedBundle,
+    /// The parsed simple-signing payload (legacy signatures).
     #[serde(skip)]
-    pub payload: SimpleSigningPayload,
-    /// The payload exactly as signed.
+    pub payload: Option<SimpleSigningPayload>,
+    /// The payload exactly as signed: the simple-signing payload, or the
+    /// DSSE envelope's payload (an in-toto statement).
     #[serde(skip)]
     pub payload_bytes: Vec<u8>,
+    /// The signature's evidence as it was found (converted to the bundle
+    /// model): what cosign-compatible output reports back (the Rekor bundle,
+    /// the certificate).
+    #[serde(skip)]
+    pub evidence: Bundle,
 }
 
 /// An image with a signature that satisfied the keys and policy.
@@ -174,8 +225,8 @@ impl<'a> ImageVerification<'a> {
                 self.verified = Some(signature);
                 true
             }
-            Err(reason) => {
-                self.reject(origin, reason);
+            Err(e) => {
+                self.rejected.push(Rejection::failed(origin, e));
                 false
             }
         }
@@ -184,10 +235,7 @@ impl<'a> ImageVerification<'a> {
     /// Records a signature that could not even be offered (its payload could
     /// not be read, or its layer is malformed).
     pub fn reject(&mut self, origin: impl Into<String>, reason: impl Into<String>) {
-        self.rejected.push(Rejection {
-            origin: origin.into(),
-            reason: reason.into(),
-        });
+        self.rejected.push(Rejection::other(origin, reason));
     }
 
     /// Whether a signature has satisfied the policy.
@@ -196,8 +244,10 @@ impl<'a> ImageVerification<'a> {
     }
 
     /// The outcome: the verified image, [`VerifyError::NoSignatures`] if
-    /// nothing was offered or rejected, or [`VerifyError::NoMatchingSignature`]
-    /// with every rejection.
+    /// nothing was offered or rejected, [`VerifyError::NoCertificate`] if a
+    /// certificate identity was asked for and no signature had a
+    /// certificate, or [`VerifyError::NoMatchingSignature`] with every
+    /// rejection.
     pub fn finish(self) -> Result<VerifiedImage, VerifyError> {
         let digest = self.policy.digest.clone();
         match self.verified {
@@ -207,10 +257,7 @@ impl<'a> ImageVerification<'a> {
                 rejected: self.rejected,
             }),
             None if self.rejected.is_empty() => Err(VerifyError::NoSignatures { digest }),
-            None => Err(VerifyError::NoMatchingSignature {
-                digest,
-                rejections: self.rejected,
-            }),
+            None => Err(outcome_error(digest, self.rejected)),
         }
     }
 }
@@ -251,17 +298,41 @@ impl Verifier {
         bundle: &Bundle,
         origin: &str,
         policy: &ImagePolicy,
-    ) -> Result<VerifiedSignature, String> {
-        // The signature first: nothing in an unauthenticated payload is worth reading.
-        let key = self.check_signature(signed, bundle)?;
-        let payload = SimpleSigningPayload::parse(signed).map_err(|e| e.to_string())?;
-        policy.check(&payload)?;
+    ) -> Result<VerifiedSignature, CheckError> {
+        let payload_error = |e: String| CheckError::new(Check::ArtifactDigest, Blame::Policy, e);
+        if let Some(envelope) = bundle.dsse_envelope() {
+            // A bundle (cosign v3 `sign`, or an attestation): its statement
+            // must name the image digest as a subject.
+            let verification = self.verify_bundle(
+                bundle,
+                SignedContent::Digest(&policy.digest),
+                &policy.signer,
+            )?;
+            let statement = Statement::parse(&envelope.payload)
+                .map_err(|e| CheckError::malformed(Check::ArtifactDigest, e))?;
+            policy.check_statement(&statement).map_err(payload_error)?;
+            return Ok(VerifiedSignature {
+                origin: origin.to_owned(),
+                verification,
+                payload: None,
+                payload_bytes: envelope.payload.clone(),
+                evidence: bundle.clone(),
+            });
+        }
+        // A legacy signature over a simple-signing payload. The signature
+        // first: nothing in an unauthenticated payload is worth reading.
+        let artifact = Artifact::from_bytes(signed.to_vec());
+        let verification =
+            self.verify_bundle(bundle, SignedContent::Artifact(&artifact), &policy.signer)?;
+        let payload = SimpleSigningPayload::parse(signed)
+            .map_err(|e| CheckError::malformed(Check::ArtifactDigest, e))?;
+        policy.check(&payload).map_err(payload_error)?;
         Ok(VerifiedSignature {
-            key: key.name.clone(),
             origin: origin.to_owned(),
-            tlog: TlogCheck::NotChecked,
-            payload,
+            verification,
+            payload: Some(payload),
             payload_bytes: signed.to_vec(),
+            evidence: bundle.clone(),
         })
     }
 }
@@ -275,6 +346,15 @@ mod tests {
 
     fn digest(n: u8) -> Digest {
         Digest::from_raw([n; 32])
+    }
+
+    /// Verifiers for signatures that were never logged.
+    fn keys_only(keys: Vec<TrustedKey>) -> Verifier {
+        Verifier::builder()
+            .trusted_keys(keys)
+            .unsafe_skip_transparency_log()
+            .build()
+            .unwrap()
     }
 
     fn candidate(key: &PrivateKey, payload: &SimpleSigningPayload) -> SignatureCandidate {
@@ -296,18 +376,17 @@ mod tests {
     fn any_trusted_key_verifies_during_rotation() {
         let old = PrivateKey::generate_p256().unwrap();
         let new = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![
+        let verifier = keys_only(vec![
             TrustedKey::new("old.pub", old.public_key()),
             TrustedKey::new("new.pub", new.public_key()),
-        ])
-        .unwrap();
+        ]);
         let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
         let policy = ImagePolicy::for_digest(digest(1));
         for (key, name) in [(&old, "old.pub"), (&new, "new.pub")] {
             let v = verifier
                 .verify_image(&[candidate(key, &payload)], &policy)
                 .unwrap();
-            assert_eq!(v.signatures[0].key, name);
+            assert_eq!(v.signatures[0].verification.signer.name(), name);
         }
         let stranger = PrivateKey::generate_p256().unwrap();
         let err = verifier
@@ -319,7 +398,7 @@ mod tests {
     #[test]
     fn policy_checks_digest_annotations_and_repository() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let ann = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
         let payload = SimpleSigningPayload::new("reg.example/team/app", digest(1), &ann);
         let c = [candidate(&key, &payload)];
@@ -365,7 +444,7 @@ mod tests {
     #[test]
     fn tampered_payload_is_rejected_before_parsing() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
         let mut c = candidate(&key, &payload);
         c.payload = SimpleSigningPayload::new("r/app", digest(2), &BTreeMap::new()).to_bytes();
@@ -373,7 +452,8 @@ mod tests {
             .verify_image(&[c], &ImagePolicy::for_digest(digest(2)))
             .unwrap_err();
         assert!(
-            err.to_string().contains("signed content has digest"),
+            err.to_string()
+                .contains("artifact digest: the signature covers"),
             "{err}"
         );
         assert_eq!(
@@ -422,7 +502,7 @@ mod tests {
     #[test]
     fn docker_reference_spellings_satisfy_the_repository_policy() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let policy = ImagePolicy::for_digest(digest(1)).require_repository(repo("x"));
         for signed in ["x", "docker.io/library/x", "index.docker.io/library/x"] {
             let payload = SimpleSigningPayload::new(signed, digest(1), &BTreeMap::new());
@@ -441,7 +521,7 @@ mod tests {
     fn stops_at_the_first_signature_that_satisfies_the_policy() {
         let key = PrivateKey::generate_p256().unwrap();
         let stranger = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let payload = SimpleSigningPayload::new("r/app", digest(1), &BTreeMap::new());
         let mut first = candidate(&key, &payload);
         first.origin = "first".into();
@@ -459,7 +539,7 @@ mod tests {
     #[test]
     fn checked_payload_bytes_are_capped_per_image() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let policy = ImagePolicy::for_digest(digest(1));
         let big = vec![b' '; 1 << 20];
         let bundle = Layer::simple_signing(&big, "MEUCIQ==".into())
@@ -490,7 +570,7 @@ mod tests {
     #[test]
     fn nothing_offered_is_no_signatures() {
         let key = PrivateKey::generate_p256().unwrap();
-        let verifier = Verifier::new(vec![TrustedKey::new("k", key.public_key())]).unwrap();
+        let verifier = keys_only(vec![TrustedKey::new("k", key.public_key())]);
         let policy = ImagePolicy::for_digest(digest(3));
         assert_eq!(
             verifier.start_image(&policy).finish().unwrap_err(),

@@ -2,10 +2,11 @@
 //! identity tokens, transparency logs, timestamp authorities), declared with
 //! cosign's names, types and defaults.
 //!
-//! signet does not implement them yet: `first_given` names the first one a
-//! command line sets to anything but cosign's default, and
-//! `crate::unsupported::keyless` turns it into a one-line error. The keyless
-//! work replaces those checks with the real behaviour; the flags stay as they are.
+//! The verification flags work (`crate::trust` turns them into a verifier and
+//! a signer policy); of the signing flags, `first_given` names the first one
+//! a command line sets to anything but cosign's default, and
+//! `crate::unsupported::keyless` turns it into a one-line error until keyless
+//! signing replaces that check.
 
 use std::path::PathBuf;
 
@@ -171,7 +172,7 @@ impl TimestampSignArgs {
 /// `verify` and `verify-blob`: who must have signed (a Fulcio certificate's
 /// identity), and the certificate material to check it with.
 #[derive(Args, Clone, Default)]
-#[command(next_help_heading = "Keyless (not supported yet)")]
+#[command(next_help_heading = "Keyless verification")]
 pub struct CertificateVerifyArgs {
     /// The identity (SAN) the certificate must carry.
     #[arg(long, value_name = "IDENTITY", alias = "cert-identity")]
@@ -186,19 +187,19 @@ pub struct CertificateVerifyArgs {
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
     /// GitHub workflow trigger claim.
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_trigger: Option<String>,
     /// GitHub workflow SHA claim.
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_sha: Option<String>,
     /// GitHub workflow name claim.
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_name: Option<String>,
     /// GitHub workflow repository claim.
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_repository: Option<String>,
     /// GitHub workflow ref claim.
-    #[arg(long, hide = true, value_name = "VALUE")]
+    #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_ref: Option<String>,
     /// The signing certificate (PEM).
     #[arg(long, hide = true, value_name = "FILE", alias = "cert")]
@@ -216,62 +217,11 @@ pub struct CertificateVerifyArgs {
     #[arg(long, hide = true, value_name = "FILE")]
     pub sct: Option<PathBuf>,
     /// Do not require an embedded SCT.
-    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub insecure_ignore_sct: bool,
     /// Accept certificate chains in bundles.
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub allow_certificate_chain: bool,
-}
-
-impl CertificateVerifyArgs {
-    /// The first flag given.
-    pub fn first_given(&self) -> Option<&'static str> {
-        first(&[
-            (
-                "--certificate-identity",
-                self.certificate_identity.is_some(),
-            ),
-            (
-                "--certificate-identity-regexp",
-                self.certificate_identity_regexp.is_some(),
-            ),
-            (
-                "--certificate-oidc-issuer",
-                self.certificate_oidc_issuer.is_some(),
-            ),
-            (
-                "--certificate-oidc-issuer-regexp",
-                self.certificate_oidc_issuer_regexp.is_some(),
-            ),
-            (
-                "--certificate-github-workflow-trigger",
-                self.certificate_github_workflow_trigger.is_some(),
-            ),
-            (
-                "--certificate-github-workflow-sha",
-                self.certificate_github_workflow_sha.is_some(),
-            ),
-            (
-                "--certificate-github-workflow-name",
-                self.certificate_github_workflow_name.is_some(),
-            ),
-            (
-                "--certificate-github-workflow-repository",
-                self.certificate_github_workflow_repository.is_some(),
-            ),
-            (
-                "--certificate-github-workflow-ref",
-                self.certificate_github_workflow_ref.is_some(),
-            ),
-            ("--certificate", self.certificate.is_some()),
-            ("--certificate-chain", self.certificate_chain.is_some()),
-            ("--ca-roots", self.ca_roots.is_some()),
-            ("--ca-intermediates", self.ca_intermediates.is_some()),
-            ("--sct", self.sct.is_some()),
-            ("--insecure-ignore-sct", self.insecure_ignore_sct),
-            ("--allow-certificate-chain", self.allow_certificate_chain),
-        ])
-    }
 }
 
 /// `verify` and `verify-blob`: transparency-log and timestamp evidence.
@@ -280,11 +230,11 @@ pub struct TlogVerifyArgs {
     /// Rekor URL (cosign's default: https://rekor.sigstore.dev).
     #[arg(long, hide = true, value_name = "URL")]
     pub rekor_url: Option<String>,
-    /// Verify RFC 3161 timestamps.
-    #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
+    /// Require a verified RFC 3161 timestamp from a trusted timestamp authority.
+    #[arg(long, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub use_signed_timestamps: bool,
-    /// The timestamp authority's certificate chain (PEM).
-    #[arg(long, hide = true, value_name = "FILE")]
+    /// Also trust this timestamp authority (PEM chain, signing certificate first).
+    #[arg(long, value_name = "FILE")]
     pub timestamp_certificate_chain: Option<PathBuf>,
 }
 

@@ -11,7 +11,7 @@ use signet_core::legacy_blob_bundle::LegacyBlobBundle;
 use signet_core::limits;
 use signet_kms::{KeyRef, files};
 use signet_pki::key_certificate::KeyCertificate;
-use signet_verify::{TrustedKey, Verifier};
+use signet_verify::TrustedKey;
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
@@ -204,9 +204,7 @@ enum Evidence {
 }
 
 pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
-    if args.key.is_empty() {
-        return Err(crate::unsupported::keyless("verifying without --key"));
-    }
+    let signer = crate::trust::signer_policy(&args.certificate, !args.key.is_empty())?;
     let source = BlobSource::open(&args.blob)?;
     let passwords = CliPasswords::new();
     let mut keys = Vec::with_capacity(args.key.len());
@@ -217,7 +215,15 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             signet_kms::load_public_key(&keyref, &passwords).await?,
         ));
     }
-    let verifier = Verifier::new(keys)?;
+    let verifier = crate::trust::build_verifier(
+        keys,
+        &crate::trust::VerifierFlags::new(
+            args.trusted_root.as_deref(),
+            args.insecure_ignore_tlog || args.private_infrastructure,
+            &args.certificate,
+            &args.tlog,
+        ),
+    )?;
     // The signature or bundle first: it is small, and a bad one fails before
     // a large blob is read.
     let evidence = match (&args.bundle, &args.signature) {
@@ -244,22 +250,76 @@ pub async fn verify_blob(args: VerifyBlobArgs) -> Result<(), Failure> {
             )));
         }
     };
+    let certificate = given_certificate(&args)?;
+    if certificate.is_some() && args.signature.is_none() {
+        return Err(Failure::other(anyhow!(
+            "--certificate goes with --signature; a bundle carries its own certificate"
+        )));
+    }
+    let timestamp = match &args.rfc3161_timestamp {
+        Some(path) => {
+            let text = limits::read_file(path, limits::SIGNATURE_FILE)?;
+            Some(
+                signet_core::bundle::parse_rfc3161_annotation(&String::from_utf8_lossy(&text))
+                    .with_context(|| format!("--rfc3161-timestamp {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let blob = source.read(verifier.needs_whole_messages()).await?;
-    // A detached signature becomes a bundle for this blob's digest.
-    let bundle = match evidence {
+    // Legacy forms become a bundle for this blob's digest.
+    let mut bundle = match evidence {
         Evidence::Bundle(b) => b,
         Evidence::LegacyBundle(b) => b
             .into_bundle(blob.digest().clone())
             .with_context(|| "--bundle")?,
         Evidence::Signature(signature) => {
-            Bundle::for_key_signature(blob.digest().clone(), signature, String::new())
+            let mut b = Bundle::for_key_signature(blob.digest().clone(), signature, String::new());
+            if let Some(chain) = &certificate {
+                b.media_type = signet_core::bundle::BUNDLE_V01_MEDIA_TYPE.to_owned();
+                b.verification_material = VerificationMaterial::CertificateDer {
+                    chain: chain.clone(),
+                };
+            }
+            b
         }
     };
-    match verifier.verify_artifact(&blob, &bundle) {
-        Ok(_) => {
+    bundle.rfc3161_timestamps.extend(timestamp);
+    match verifier.verify_blob(&blob, &bundle, &signer) {
+        Ok(verified) => {
+            for note in &verified.verification.notes {
+                tracing::debug!("{note}");
+            }
             eprintln!("Verified OK");
             Ok(())
         }
         Err(e) => Err(Failure::with_code(exit::OTHER, e)),
     }
+}
+
+/// `--certificate` (PEM or DER) and `--certificate-chain` (PEM), as DER,
+/// leaf first. The chain is only carried along: trust comes from the
+/// trusted root's CAs.
+fn given_certificate(args: &VerifyBlobArgs) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+    let Some(path) = &args.certificate.certificate else {
+        if args.certificate.certificate_chain.is_some() {
+            return Err(anyhow!("--certificate-chain goes with --certificate"));
+        }
+        return Ok(None);
+    };
+    let flag = |p: &Path, f: &str| format!("{f} {}", p.display());
+    let bytes = limits::read_file(path, limits::CERTIFICATE_FILE)?;
+    let leaf = KeyCertificate::from_bytes(&bytes).with_context(|| flag(path, "--certificate"))?;
+    let mut chain = vec![leaf.leaf_der().to_vec()];
+    if let Some(path) = &args.certificate.certificate_chain {
+        let pem = limits::read_file(path, limits::CERTIFICATE_FILE)?;
+        for (label, der) in
+            signet_core::pem::decode_all(&pem).with_context(|| flag(path, "--certificate-chain"))?
+        {
+            if label == "CERTIFICATE" {
+                chain.push(der);
+            }
+        }
+    }
+    Ok(Some(chain))
 }

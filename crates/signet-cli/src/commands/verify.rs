@@ -1,5 +1,5 @@
-//! verify: key-based image verification, any of several keys, many images
-//! verified concurrently over one connection pool.
+//! verify: image verification under trusted keys or a certificate identity,
+//! many images verified concurrently over one connection pool.
 
 use std::path::Path;
 
@@ -15,7 +15,7 @@ use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::layout::OciLayout;
 use signet_oci::resolve::ImageLookupError;
-use signet_verify::{ImagePolicy, TrustedKey, VerifiedImage, Verifier, VerifyError};
+use signet_verify::{ImagePolicy, SignerPolicy, TrustedKey, VerifiedImage, Verifier, VerifyError};
 
 use crate::args::{OutputFormat, VerifyArgs};
 use crate::exit::{self, Batch, Failure};
@@ -27,9 +27,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
     if let Some(policy) = &args.policy {
         return super::policy::verify_with_policy(&args, policy).await;
     }
-    if args.key.is_empty() {
-        return Err(crate::unsupported::keyless("verifying without --key"));
-    }
+    let signer = crate::trust::signer_policy(&args.certificate, !args.key.is_empty())?;
     let annotations = super::parse_annotations(&args.annotations)?;
     let detached = detached_signature(&args)?;
     let images = if args.local_image {
@@ -47,7 +45,15 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         let public = signet_kms::load_public_key(&keyref, &passwords).await?;
         keys.push(TrustedKey::new(k.clone(), public));
     }
-    let verifier = Verifier::new(keys)?;
+    let verifier = crate::trust::build_verifier(
+        keys,
+        &crate::trust::VerifierFlags::new(
+            args.trusted_root.as_deref(),
+            args.insecure_ignore_tlog || args.private_infrastructure,
+            &args.certificate,
+            &args.tlog,
+        ),
+    )?;
     tracing::debug!(keys = ?args.key, "trusted keys loaded");
     if args.insecure_ignore_tlog && !args.private_infrastructure {
         eprintln!(
@@ -57,9 +63,10 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
     let header = Header {
         annotations: !annotations.is_empty(),
         tlog_ignored: args.insecure_ignore_tlog || args.private_infrastructure,
+        keyless: signer.wants_certificate(),
     };
     if args.local_image {
-        return verify_local(&args, &verifier, &annotations, &header);
+        return verify_local(&args, &verifier, &signer, &annotations, &header);
     }
     let store = crate::registry::signature_store(&args.registry)?;
 
@@ -68,8 +75,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         let repository = args
             .match_repository
             .then(|| image.repository_ref().clone());
+        let signer = signer.clone();
         move |digest| {
-            let mut p = ImagePolicy::for_digest(digest);
+            let mut p = ImagePolicy::for_digest(digest).signer(signer.clone());
             for (k, v) in &annotations {
                 p = p.annotation(k.clone(), v.clone());
             }
@@ -141,6 +149,7 @@ fn print_verified(
 fn verify_local(
     args: &VerifyArgs,
     verifier: &Verifier,
+    signer: &SignerPolicy,
     annotations: &std::collections::BTreeMap<String, String>,
     header: &Header,
 ) -> Result<(), Failure> {
@@ -160,7 +169,7 @@ fn verify_local(
             .map_err(LocalVerifyError::from)
             .and_then(|layout| {
                 verify_saved_image(verifier, &layout, |digest| {
-                    let mut p = ImagePolicy::for_digest(digest);
+                    let mut p = ImagePolicy::for_digest(digest).signer(signer.clone());
                     for (k, v) in annotations {
                         p = p.annotation(k.clone(), v.clone());
                     }
@@ -211,6 +220,7 @@ fn verify_error_code(error: &VerifyError) -> i32 {
     match error {
         VerifyError::NoSignatures { .. } => exit::NO_SIGNATURES,
         VerifyError::NoMatchingSignature { .. } => exit::NO_MATCHING_SIGNATURE,
+        VerifyError::NoCertificate { .. } => exit::NO_CERTIFICATE,
         _ => exit::OTHER,
     }
 }

@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 
-use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
 tests![
     tls_and_basic_auth_with_every_credential_source,
@@ -20,7 +20,7 @@ fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     let insecure = "--allow-insecure-registry";
 
     // The self-signed certificate is refused unless asked for.
-    let run = env.signet(d, &["verify", "--key", "k.pub", &image]);
+    let run = env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", &image]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot reach registry")
@@ -29,8 +29,11 @@ fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
         run.stderr
     );
     // Without credentials: a clear unauthorized error.
-    env.signet(d, &["verify", "--key", "k.pub", insecure, &image])
-        .fails_with(1, "unauthorized");
+    env.signet(
+        d,
+        &["verify", AIR_GAPPED, "--key", "k.pub", insecure, &image],
+    )
+    .fails_with(1, "unauthorized");
 
     // Flags.
     let creds = [
@@ -43,11 +46,18 @@ fn tls_and_basic_auth_with_every_credential_source(env: &Env) {
     sign.extend(creds);
     sign.push(&image);
     env.signet(d, &sign).ok();
-    let mut verify = vec!["verify", "--key", "k.pub", insecure];
+    let mut verify = vec!["verify", AIR_GAPPED, "--key", "k.pub", insecure];
     verify.extend(creds);
     verify.push(&image);
     env.signet(d, &verify).ok();
-    let plain_verify = ["verify", "--key", "k.pub", insecure, image.as_str()];
+    let plain_verify = [
+        "verify",
+        AIR_GAPPED,
+        "--key",
+        "k.pub",
+        insecure,
+        image.as_str(),
+    ];
 
     // docker config.json `auths`, found through DOCKER_CONFIG.
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));

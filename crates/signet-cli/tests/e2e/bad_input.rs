@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use crate::harness::{Env, Local, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, Local, signet_key_pair, tests, unique_repo};
 
 tests![
     broken_key_files_and_passwords,
@@ -63,11 +63,21 @@ fn broken_key_files_and_passwords(env: &Env) {
         .fails_with(1, "public key");
     env.signet(
         d,
-        &["verify", "--key", p521.to_str().unwrap(), HTTP, &image],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            p521.to_str().unwrap(),
+            HTTP,
+            &image,
+        ],
     )
     .fails_with(1, "private key");
-    env.signet(d, &["verify", "--key", "awskms://x", HTTP, &image])
-        .fails_with(1, "unsupported scheme");
+    env.signet(
+        d,
+        &["verify", AIR_GAPPED, "--key", "awskms://x", HTTP, &image],
+    )
+    .fails_with(1, "unsupported scheme");
     // Nothing reached the registry.
     assert!(env.signature_manifest(&repo, &digest).is_none());
     // Each error is one line.
@@ -109,7 +119,7 @@ fn malformed_signature_manifests_and_layers(env: &Env) {
             (sig_path.clone(), 200, String::new(), body),
         ]);
         let image = format!("{addr}/app:v1");
-        env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
             .fails_with(1, needle);
         // Signing refuses to build on it rather than silently replacing it.
         env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
@@ -140,14 +150,14 @@ fn malformed_signature_manifests_and_layers(env: &Env) {
     let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
     env.put_manifest(&repo, &tag, oci, manifest.to_string().as_bytes());
     let run = env
-        .signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .fails_with(12, "no matching signatures");
     assert!(run.stderr.contains("not base64"), "{}", run.stderr);
     assert!(run.stderr.contains("and 1 more"), "{}", run.stderr);
     // A good signature appended beside the junk verifies; the junk is kept, not lost.
     env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
         .ok();
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
     assert_eq!(
         env.signature_manifest(&repo, &digest).unwrap()["layers"]
@@ -234,14 +244,14 @@ fn registry_down_or_failing(env: &Env) {
         .local_addr()
         .unwrap();
     let down = format!("{closed}/app:v1");
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &down])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &down])
         .fails_with(1, "cannot reach registry");
     env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &down])
         .fails_with(1, "cannot reach registry");
 
     let (addr, _server) = always(500);
     let failing = format!("{addr}/app:v1");
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &failing])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &failing])
         .fails_with(1, "HTTP 500");
     env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &failing])
         .fails_with(1, "HTTP 500");
@@ -251,23 +261,58 @@ fn bad_references_and_unsupported_modes(env: &Local) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     signet_key_pair(env, d, "k");
-    env.signet(d, &["verify", "--key", "k.pub", "UPPER/Case:bad tag"])
-        .fails_with(1, "invalid");
+    env.signet(
+        d,
+        &["verify", AIR_GAPPED, "--key", "k.pub", "UPPER/Case:bad tag"],
+    )
+    .fails_with(1, "invalid");
     env.signet(d, &["sign", HTTP, "registry.invalid/app:v1"])
         .fails_with(
             1,
             "not supported yet: signing without --key: keyless signing",
         );
+    // A key and a certificate identity exclude each other, as in cosign;
+    // a keyless verification needs both a subject and an issuer.
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "k.pub",
+            "--certificate-identity",
+            "x",
+            "registry.invalid/app:v1",
+        ],
+    )
+    .fails_with(1, "--key and --certificate-identity exclude each other");
     env.signet(
         d,
         &[
             "verify",
             "--certificate-identity",
             "x",
+            "registry.invalid/app:v1",
+        ],
+    )
+    .fails_with(
+        1,
+        "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required",
+    );
+    env.signet(d, &["verify", "registry.invalid/app:v1"])
+        .fails_with(
+            1,
+            "--certificate-identity or --certificate-identity-regexp is required",
+        );
+    env.signet(
+        d,
+        &[
+            "verify",
+            "--certificate-identity-regexp",
+            "(",
             "--certificate-oidc-issuer",
             "y",
             "registry.invalid/app:v1",
         ],
     )
-    .fails_with(1, "not supported yet: --certificate-identity: keyless");
+    .fails_with(1, "is not a valid regular expression");
 }

@@ -1,6 +1,6 @@
 //! sign-blob / verify-blob, with signatures and bundles, both directions with cosign.
 
-use crate::harness::{Peers, signet_key_pair, tests};
+use crate::harness::{AIR_GAPPED, Peers, signet_key_pair, tests};
 
 tests![blob_signatures_and_bundles_interoperate_with_cosign];
 
@@ -49,6 +49,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--signature",
@@ -92,6 +93,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--signature",
@@ -104,6 +106,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--bundle",
@@ -146,6 +149,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "c.pub",
                 "--signature",
@@ -159,6 +163,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--key",
@@ -174,6 +179,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "c.pub",
             "--bundle",
@@ -181,11 +187,12 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
             "tampered",
         ],
     )
-    .fails_with(1, "signed content has digest");
+    .fails_with(1, "artifact digest: the signature covers");
     env.signet(
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--signature",
@@ -199,6 +206,7 @@ fn blob_signatures_and_bundles_interoperate_with_cosign(env: &Peers) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "s.pub",
             "--bundle",

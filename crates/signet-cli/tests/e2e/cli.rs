@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::harness::{Local, signet_key_pair, tests};
+use crate::harness::{AIR_GAPPED, Local, signet_key_pair, tests};
 
 tests![
     completions_for_each_shell_load,
@@ -66,7 +66,13 @@ fn batch_progress_on_a_terminal_only(local: &Local) {
     let images: Vec<String> = (1..=3)
         .map(|n| format!("127.0.0.1:{port}/progress/app:{n}"))
         .collect();
-    let mut args = vec!["verify", "--key", "k.pub", "--allow-http-registry"];
+    let mut args = vec![
+        "verify",
+        AIR_GAPPED,
+        "--key",
+        "k.pub",
+        "--allow-http-registry",
+    ];
     args.extend(images.iter().map(String::as_str));
 
     // Standard error is a pipe: the errors, and no progress.

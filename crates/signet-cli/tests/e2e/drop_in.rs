@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Env, Peers, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, Peers, signet_key_pair, tests, unique_repo};
 
 tests![
     sign_without_upload_writes_files_and_leaves_the_registry_alone,
@@ -61,7 +61,15 @@ fn sign_without_upload_writes_files_and_leaves_the_registry_alone(env: &Env) {
     // The detached signature verifies, in signet and in cosign, with and
     // without the payload (cosign's default payload is the one signed).
     for extra in [&["--payload", "s.payload"][..], &[]] {
-        let mut args = vec!["verify", "--key", "k.pub", HTTP, "--signature", "s.sig"];
+        let mut args = vec![
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            HTTP,
+            "--signature",
+            "s.sig",
+        ];
         args.extend_from_slice(extra);
         args.push(&image);
         env.signet(d, &args).ok();
@@ -84,6 +92,7 @@ fn sign_without_upload_writes_files_and_leaves_the_registry_alone(env: &Env) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             HTTP,
@@ -99,6 +108,7 @@ fn sign_without_upload_writes_files_and_leaves_the_registry_alone(env: &Env) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             HTTP,
@@ -243,7 +253,7 @@ fn certificate_and_chain_travel_with_key_signatures(env: &Env) {
         leaf_pem
     );
     // Both tools verify it with the key.
-    env.signet(d, &["verify", "--key", "c.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "c.pub", HTTP, &image])
         .ok();
     env.cosign(
         d,
@@ -291,7 +301,7 @@ fn certificate_and_chain_travel_with_key_signatures(env: &Env) {
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "c.pub", HTTP, &third])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "c.pub", HTTP, &third])
         .ok();
     // Refused before signing: another key's certificate, a chain of another
     // CA, a chain without its certificate.
@@ -368,6 +378,7 @@ fn certificate_and_chain_travel_with_key_signatures(env: &Env) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "c.pub",
             "--bundle",
@@ -408,7 +419,7 @@ fn payload_and_claimed_identity(env: &Env) {
     )
     .ok();
     let run = env
-        .signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
     let payloads: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(
@@ -432,6 +443,7 @@ fn payload_and_claimed_identity(env: &Env) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             HTTP,
@@ -476,7 +488,7 @@ fn payload_and_claimed_identity(env: &Env) {
     env.signet(
         d,
         &[
-            "verify", "--key", "k.pub", HTTP, "-a", "team=a", "-a", "stage=b", &second,
+            "verify", AIR_GAPPED, "--key", "k.pub", HTTP, "-a", "team=a", "-a", "stage=b", &second,
         ],
     )
     .ok();
@@ -517,6 +529,7 @@ fn images_saved_by_cosign_verify_offline(env: &Env) {
             d,
             &[
                 "verify",
+                AIR_GAPPED,
                 "--key",
                 "k.pub",
                 "--local-image",
@@ -550,13 +563,21 @@ fn images_saved_by_cosign_verify_offline(env: &Env) {
     .ok();
     env.signet(
         d,
-        &["verify", "--key", "other.pub", "--local-image", "layout"],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "other.pub",
+            "--local-image",
+            "layout",
+        ],
     )
     .fails_with(12, "no matching signatures");
     env.signet(
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--local-image",
@@ -572,11 +593,28 @@ fn images_saved_by_cosign_verify_offline(env: &Env) {
         .ok();
     env.signet(
         d,
-        &["verify", "--key", "k.pub", "--local-image", "unsigned"],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            "--local-image",
+            "unsigned",
+        ],
     )
     .fails_with(10, "no signatures");
-    env.signet(d, &["verify", "--key", "k.pub", "--local-image", "k.pub"])
-        .fails_with(1, "not an OCI image layout");
+    env.signet(
+        d,
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            "--local-image",
+            "k.pub",
+        ],
+    )
+    .fails_with(1, "not an OCI image layout");
     // A payload changed on disk is caught by its digest.
     let layout = d.join("layout/blobs/sha256");
     for entry in std::fs::read_dir(&layout).unwrap() {
@@ -586,8 +624,18 @@ fn images_saved_by_cosign_verify_offline(env: &Env) {
             std::fs::write(&path, text.replace("env", "vne")).unwrap();
         }
     }
-    env.signet(d, &["verify", "--key", "k.pub", "--local-image", "layout"])
-        .fails_with(12, "expected sha256:");
+    env.signet(
+        d,
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            "--local-image",
+            "layout",
+        ],
+    )
+    .fails_with(12, "expected sha256:");
 }
 
 fn blob_flags_as_cosign_has_them(peers: &Peers) {
@@ -636,6 +684,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "s.pub",
                 "--bundle",
@@ -664,6 +713,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "c.pub",
                 "--bundle",
@@ -677,6 +727,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "s.pub",
                 "--bundle",
@@ -708,6 +759,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "s.pub",
                 "--signature",
@@ -725,6 +777,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "s.pub",
                 "--signature",
@@ -738,6 +791,7 @@ fn blob_flags_as_cosign_has_them(peers: &Peers) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 "s.pub",
                 "--signature",

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::harness::{Local, Peers, Run, tests};
+use crate::harness::{AIR_GAPPED, Local, Peers, Run, tests};
 
 tests![
     every_cosign_flag_is_accepted_or_refused_never_a_usage_error,
@@ -229,6 +229,7 @@ fn booleans_take_go_spellings_and_only_after_equals(local: &Local) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "missing.pub",
             "--local-image",
@@ -281,7 +282,13 @@ fn cosign_environment_variables_set_flags(local: &Local) {
     // signet's own flags take no COSIGN_ variable.
     let run = local.signet_with(
         d,
-        &["verify", "--key", "missing.pub", "127.0.0.1:9/a:b"],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "missing.pub",
+            "127.0.0.1:9/a:b",
+        ],
         &[("COSIGN_CONCURRENCY", "not a number")],
         None,
     );
@@ -323,6 +330,7 @@ fn global_flags_work_before_and_after_the_command(local: &Local) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--timeout",
             "500ms",
             "--key",

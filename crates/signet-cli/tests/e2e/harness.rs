@@ -47,6 +47,11 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 pub const PASSWORD: &str = "correct horse";
 
+/// Verification of signatures that were never logged (signed with
+/// `--tlog-upload=false`, or by tools and keys kept off any log): fail-closed
+/// verification refuses them unless told so, by this flag, explicitly.
+pub const AIR_GAPPED: &str = "--insecure-ignore-tlog";
+
 /// What a test runs in. Implemented by [`Local`], [`Peers`] and [`Env`].
 pub trait Context: Sync + 'static {
     /// The context, set up once per test process, or why it cannot be had.

@@ -1,6 +1,6 @@
 //! Both directions with the real peers: cosign 2.5 and skopeo 1.18.
 
-use crate::harness::{Env, PASSWORD, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, PASSWORD, signet_key_pair, tests, unique_repo};
 
 tests![
     cosign_verifies_what_signet_signs_with_identical_output,
@@ -100,7 +100,16 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
     .ok();
     env.signet(
         d,
-        &["verify", "--key", "c.pub", HTTP, "-a", "by=cosign", &image],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "c.pub",
+            HTTP,
+            "-a",
+            "by=cosign",
+            &image,
+        ],
     )
     .ok();
     // signet appends to cosign's manifest; cosign appends to signet's.
@@ -153,18 +162,23 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
         .ok();
     }
     for key in ["c.pub", "s.pub"] {
-        env.signet(d, &["verify", "--key", key, HTTP, &image]).ok();
+        env.signet(d, &["verify", AIR_GAPPED, "--key", key, HTTP, &image])
+            .ok();
     }
     // cosign's second signature is found behind the other two.
     env.signet(
         d,
-        &["verify", "--key", "c.pub", HTTP, "-a", "round=2", &image],
+        &[
+            "verify", AIR_GAPPED, "--key", "c.pub", HTTP, "-a", "round=2", &image,
+        ],
     )
     .ok();
     let any = env
         .signet(
             d,
-            &["verify", "--key", "c.pub", "--key", "s.pub", HTTP, &image],
+            &[
+                "verify", AIR_GAPPED, "--key", "c.pub", "--key", "s.pub", HTTP, &image,
+            ],
         )
         .ok();
     // Verification stops at the first signature that satisfies the policy.
@@ -191,7 +205,7 @@ fn signet_verifies_what_cosign_signs_and_both_append_to_one_manifest(env: &Env) 
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "s.pub", HTTP, &other])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "s.pub", HTTP, &other])
         .ok();
     env.signet(
         d,
@@ -257,7 +271,7 @@ fn signet_verifies_what_skopeo_signs(env: &Env) {
     )
     .ok();
     let run = env
-        .signet(d, &["verify", "--key", "sk.pub", HTTP, &dest])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "sk.pub", HTTP, &dest])
         .ok();
     // skopeo writes the tag into docker-reference and adds creator/timestamp.
     assert!(run.stdout.contains("containers/image"), "{}", run.stdout);
@@ -401,6 +415,6 @@ fn docker_media_types_on_request(env: &Env) {
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
 }

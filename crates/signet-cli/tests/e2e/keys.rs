@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::harness::{Local, PASSWORD, Peers, signet_key_pair, tests};
+use crate::harness::{AIR_GAPPED, Local, PASSWORD, Peers, signet_key_pair, tests};
 
 tests![
     generate_key_pair_writes_private_0600_and_never_overwrites,
@@ -238,6 +238,7 @@ fn import_key_pair_every_pem_form(env: &Peers) {
             dir.path(),
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 &public,
                 "--signature",

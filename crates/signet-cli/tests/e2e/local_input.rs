@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::harness::{Local, PASSWORD, Run, tests};
+use crate::harness::{AIR_GAPPED, Local, PASSWORD, Run, tests};
 
 tests![
     keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution,
@@ -115,7 +115,7 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution(_local:
     let bash = Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "{} verify-blob --key <(cat k.pub) --signature <(cat s.sig) blob && {} verify-blob --key <(cat k.pub) --bundle <(cat s.bundle) blob",
+            "{} verify-blob --insecure-ignore-tlog --key <(cat k.pub) --signature <(cat s.sig) blob && {} verify-blob --insecure-ignore-tlog --key <(cat k.pub) --bundle <(cat s.bundle) blob",
             env!("CARGO_BIN_EXE_signet"),
             env!("CARGO_BIN_EXE_signet")
         ))
@@ -135,6 +135,7 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution(_local:
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--bundle",
@@ -155,6 +156,7 @@ fn keys_bundles_and_signatures_from_fifos_stdin_and_process_substitution(_local:
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--signature",
@@ -309,6 +311,7 @@ fn large_blobs_stream_and_whole_message_keys_say_why_not(_local: &Local) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--signature",
@@ -328,6 +331,7 @@ fn large_blobs_stream_and_whole_message_keys_say_why_not(_local: &Local) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--signature",
@@ -392,6 +396,7 @@ fn large_blobs_stream_and_whole_message_keys_say_why_not(_local: &Local) {
         d,
         &[
             "verify-blob",
+            AIR_GAPPED,
             "--key",
             "ed.pub",
             "--signature",
@@ -416,6 +421,7 @@ fn rsa_verification_keys_below_2048_bits_are_refused(_local: &Local) {
             d,
             &[
                 "verify-blob",
+                AIR_GAPPED,
                 "--key",
                 key.to_str().unwrap(),
                 "--signature",
@@ -430,6 +436,7 @@ fn rsa_verification_keys_below_2048_bits_are_refused(_local: &Local) {
             d,
             &[
                 "verify",
+                AIR_GAPPED,
                 "--key",
                 key.to_str().unwrap(),
                 "127.0.0.1:9/none:v1",

@@ -33,6 +33,7 @@ mod drop_in;
 mod flags;
 mod formats;
 mod interop;
+mod keyless_verify;
 mod keys;
 mod local_input;
 mod policy;
@@ -52,6 +53,7 @@ fn main() {
         flags::tests,
         formats::tests,
         interop::tests,
+        keyless_verify::tests,
         keys::tests,
         local_input::tests,
         policy::tests,

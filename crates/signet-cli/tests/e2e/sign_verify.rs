@@ -1,7 +1,7 @@
 //! Image signing and verification with signet alone: outcomes, exit codes,
 //! annotations, rotation, recursion, batches, concurrency, COSIGN_REPOSITORY.
 
-use crate::harness::{Env, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, signet_key_pair, tests, unique_repo};
 
 tests![
     sign_then_verify_and_exit_codes,
@@ -26,10 +26,10 @@ fn sign_then_verify_and_exit_codes(env: &Env) {
     let repo = unique_repo("basic");
     let (image, digest) = env.push_image(&repo);
 
-    env.signet(d, &["verify", "--key", "a.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "a.pub", HTTP, &image])
         .fails_with(10, "no signatures found");
     let missing = env.image(&repo, "nope");
-    env.signet(d, &["verify", "--key", "a.pub", HTTP, &missing])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "a.pub", HTTP, &missing])
         .fails_with(11, "not found");
     env.signet(d, &["sign", "--key", "a.key", HTTP, NO_TLOG, &missing])
         .fails_with(11, "not found");
@@ -42,7 +42,7 @@ fn sign_then_verify_and_exit_codes(env: &Env) {
         "default tlog behaviour is stated"
     );
     let run = env
-        .signet(d, &["verify", "--key", "a.pub", HTTP, &image])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "a.pub", HTTP, &image])
         .ok();
     assert!(run.stderr.contains(&format!("Verification for {image} --")));
     let payloads: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
@@ -56,7 +56,7 @@ fn sign_then_verify_and_exit_codes(env: &Env) {
     );
 
     let wrong = env
-        .signet(d, &["verify", "--key", "b.pub", HTTP, &image])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "b.pub", HTTP, &image])
         .fails_with(12, "no matching signatures");
     assert!(
         wrong.stderr.contains("invalid signature"),
@@ -70,7 +70,7 @@ fn sign_then_verify_and_exit_codes(env: &Env) {
         .signet(
             d,
             &[
-                "verify", "--key", "a.pub", HTTP, "--output", "text", &by_digest,
+                "verify", AIR_GAPPED, "--key", "a.pub", HTTP, "--output", "text", &by_digest,
             ],
         )
         .ok();
@@ -119,7 +119,9 @@ fn annotations_are_signed_and_checked(env: &Env) {
     let run = env
         .signet(
             d,
-            &["verify", "--key", "k.pub", HTTP, "-a", "env=prod", &image],
+            &[
+                "verify", AIR_GAPPED, "--key", "k.pub", HTTP, "-a", "env=prod", &image,
+            ],
         )
         .ok();
     assert!(
@@ -134,7 +136,9 @@ fn annotations_are_signed_and_checked(env: &Env) {
     );
     env.signet(
         d,
-        &["verify", "--key", "k.pub", HTTP, "-a", "env=dev", &image],
+        &[
+            "verify", AIR_GAPPED, "--key", "k.pub", HTTP, "-a", "env=dev", &image,
+        ],
     )
     .fails_with(12, "annotation env");
     env.signet(
@@ -183,7 +187,7 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
         .signet(
             d,
             &[
-                "verify", "--key", "old.pub", "--key", "new.pub", HTTP, &image,
+                "verify", AIR_GAPPED, "--key", "old.pub", "--key", "new.pub", HTTP, &image,
             ],
         )
         .ok();
@@ -196,7 +200,7 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
             .len(),
         1
     );
-    env.signet(d, &["verify", "--key", "new.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "new.pub", HTTP, &image])
         .ok();
     // An image signed only with the old key still passes a both-keys policy,
     // and fails once the old key is removed.
@@ -206,12 +210,15 @@ fn signing_again_does_not_duplicate_and_rotation_trusts_both_keys(env: &Env) {
     env.signet(
         d,
         &[
-            "verify", "--key", "old.pub", "--key", "new.pub", HTTP, &old_only,
+            "verify", AIR_GAPPED, "--key", "old.pub", "--key", "new.pub", HTTP, &old_only,
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "new.pub", HTTP, &old_only])
-        .fails_with(12, "no matching signatures");
+    env.signet(
+        d,
+        &["verify", AIR_GAPPED, "--key", "new.pub", HTTP, &old_only],
+    )
+    .fails_with(12, "no matching signatures");
 }
 
 fn recursive_signs_index_and_children(env: &Env) {
@@ -223,11 +230,19 @@ fn recursive_signs_index_and_children(env: &Env) {
     // Without --recursive only the index is signed, and --recursive verify says so.
     env.signet(d, &["sign", "--key", "k.key", HTTP, NO_TLOG, &image])
         .ok();
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
     env.signet(
         d,
-        &["verify", "--key", "k.pub", HTTP, "--recursive", &image],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            HTTP,
+            "--recursive",
+            &image,
+        ],
     )
     .fails_with(10, "no signatures found");
     env.signet(
@@ -246,7 +261,15 @@ fn recursive_signs_index_and_children(env: &Env) {
     let run = env
         .signet(
             d,
-            &["verify", "--key", "k.pub", HTTP, "--recursive", &image],
+            &[
+                "verify",
+                AIR_GAPPED,
+                "--key",
+                "k.pub",
+                HTTP,
+                "--recursive",
+                &image,
+            ],
         )
         .ok();
     let payloads: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
@@ -283,12 +306,12 @@ fn cosign_repository_stores_signatures_elsewhere(env: &Env) {
     assert!(env.signature_manifest(&sigs, &digest).is_some());
     env.signet_with(
         d,
-        &["verify", "--key", "k.pub", HTTP, &image],
+        &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image],
         &with_repo,
         None,
     )
     .ok();
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .fails_with(10, "no signatures");
     // cosign finds them with the same variable.
     env.cosign_with(
@@ -319,7 +342,7 @@ fn batch_sign_and_verify_many_images_in_one_invocation(env: &Env) {
     let mut args = vec!["sign", "--key", "k.key", HTTP, NO_TLOG];
     args.extend(images.iter().map(String::as_str));
     env.signet(d, &args).ok();
-    let mut args = vec!["verify", "--key", "k.pub", HTTP];
+    let mut args = vec!["verify", AIR_GAPPED, "--key", "k.pub", HTTP];
     args.extend(images.iter().map(String::as_str));
     let run = env.signet(d, &args).ok();
     assert_eq!(run.stderr.matches("Verification for").count(), images.len());
@@ -375,7 +398,8 @@ fn concurrent_signers_do_not_lose_signatures(env: &Env) {
         assert_eq!(layers, SIGNERS, "every concurrent signature survives");
         let keys: Vec<String> = (0..SIGNERS).map(|i| format!("k{i}.pub")).collect();
         for key in &keys {
-            env.signet(d, &["verify", "--key", key, HTTP, &image]).ok();
+            env.signet(d, &["verify", AIR_GAPPED, "--key", key, HTTP, &image])
+                .ok();
         }
         if merges > 0 {
             return;
@@ -415,12 +439,13 @@ fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
     .ok();
     // cosign's rule (digest only) accepts the replayed signature; so does
     // signet by default, for compatibility.
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &other])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &other])
         .ok();
     env.signet(
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             HTTP,
@@ -433,6 +458,7 @@ fn match_repository_stops_signature_replay_across_repositories(env: &Env) {
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             HTTP,
@@ -517,7 +543,7 @@ fn appending_keeps_what_other_tools_wrote(env: &Env) {
         new_config["rootfs"]["diff_ids"][1],
         layers[1]["digest"].as_str().unwrap()
     );
-    env.signet(d, &["verify", "--key", "k.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", HTTP, &image])
         .ok();
     env.cosign(
         d,

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Env, signet_key_pair, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, signet_key_pair, tests, unique_repo};
 
 tests![
     loopback_registry_speaks_plain_http_without_a_flag,
@@ -40,7 +40,8 @@ fn loopback_registry_speaks_plain_http_without_a_flag(env: &Env) {
     // No --allow-http-registry: HTTPS is tried first, then plain HTTP.
     env.signet(d, &["sign", "--key", "k.key", NO_TLOG, &image])
         .ok();
-    env.signet(d, &["verify", "--key", "k.pub", &image]).ok();
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", &image])
+        .ok();
     // cosign does the same for this registry, and accepts the signature.
     env.cosign(
         d,
@@ -64,7 +65,7 @@ fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_f
 
     // The platform's roots do not include the test CA.
     let run = env
-        .signet(d, &["verify", "--key", "k.pub", &image])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "k.pub", &image])
         .fails_with(1, "cannot reach registry");
     assert!(run.stderr.contains("UnknownIssuer"), "{}", run.stderr);
     assert!(run.stderr.contains("--registry-cacert"), "{}", run.stderr);
@@ -81,12 +82,17 @@ fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_f
         None,
     )
     .ok();
-    env.signet_with(d, &["verify", "--key", "k.pub", &image], &with_file, None)
-        .ok();
+    env.signet_with(
+        d,
+        &["verify", AIR_GAPPED, "--key", "k.pub", &image],
+        &with_file,
+        None,
+    )
+    .ok();
     // So does SSL_CERT_DIR (every certificate file in the directory).
     env.signet_with(
         d,
-        &["verify", "--key", "k.pub", &image],
+        &["verify", AIR_GAPPED, "--key", "k.pub", &image],
         &[("SSL_CERT_DIR", &certs)],
         None,
     )
@@ -94,7 +100,15 @@ fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_f
     // --registry-cacert, as cosign's flag.
     env.signet(
         d,
-        &["verify", "--key", "k.pub", "--registry-cacert", ca, &image],
+        &[
+            "verify",
+            AIR_GAPPED,
+            "--key",
+            "k.pub",
+            "--registry-cacert",
+            ca,
+            &image,
+        ],
     )
     .ok();
     // A CA file that holds no certificate is a clear error.
@@ -103,6 +117,7 @@ fn registry_certificate_from_a_test_ca_is_trusted_through_the_environment_or_a_f
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "k.pub",
             "--registry-cacert",
@@ -148,7 +163,7 @@ fn mutual_tls_with_a_client_certificate_and_a_server_name(env: &Env) {
         env.signet(d, &refs)
     };
     let sign: &[&str] = &["sign", "--key", "k.key", NO_TLOG];
-    let verify: &[&str] = &["verify", "--key", "k.pub"];
+    let verify: &[&str] = &["verify", AIR_GAPPED, "--key", "k.pub"];
 
     run(args(sign, &[&trust, &identity, &name])).ok();
     run(args(verify, &[&trust, &identity, &name])).ok();

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::harness::{Env, PASSWORD, tests, unique_repo};
+use crate::harness::{AIR_GAPPED, Env, PASSWORD, tests, unique_repo};
 
 tests![
     transit_key_signs_without_a_private_key_anywhere,
@@ -95,9 +95,12 @@ fn transit_key_signs_without_a_private_key_anywhere(env: &Env) {
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", "release.pub", HTTP, &image])
-        .ok();
-    env.signet(d, &["verify", "--key", &keyref, HTTP, &image])
+    env.signet(
+        d,
+        &["verify", AIR_GAPPED, "--key", "release.pub", HTTP, &image],
+    )
+    .ok();
+    env.signet(d, &["verify", AIR_GAPPED, "--key", &keyref, HTTP, &image])
         .ok();
     env.cosign(
         d,
@@ -246,6 +249,7 @@ fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory(env: &Env)
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "current.pub",
             "--key",
@@ -255,7 +259,7 @@ fn kv_key_pairs_are_created_beside_each_other_and_decrypted_in_memory(env: &Env)
         ],
     )
     .ok();
-    env.signet(d, &["verify", "--key", &next, HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", &next, HTTP, &image])
         .ok();
     env.cosign(
         d,
@@ -408,7 +412,7 @@ fn vault_namespace_is_honoured(env: &Env) {
         None,
     )
     .ok();
-    env.signet(d, &["verify", "--key", "ns.pub", HTTP, &image])
+    env.signet(d, &["verify", AIR_GAPPED, "--key", "ns.pub", HTTP, &image])
         .ok();
     // The key lives only in the namespace.
     env.signet(d, &["public-key", "--key", "hashivault://team-key"])
@@ -478,7 +482,7 @@ fn transit_key_rotated_during_a_batch_still_verifies(env: &Env) {
     let (_, key) = vault(env, "GET", &format!("transit/keys/{name}"), "");
     let key: serde_json::Value = serde_json::from_str(&key).unwrap();
     let latest = key["data"]["latest_version"].as_u64().unwrap();
-    let mut any_version = vec!["verify".to_owned(), HTTP.to_owned()];
+    let mut any_version = vec!["verify".to_owned(), AIR_GAPPED.to_owned(), HTTP.to_owned()];
     for v in 1..=latest {
         let pem = key["data"]["keys"][v.to_string()]["public_key"]
             .as_str()
@@ -505,6 +509,7 @@ fn transit_key_rotated_during_a_batch_still_verifies(env: &Env) {
     let public = format!("v{loaded}.pub");
     let mut verify = vec![
         "verify",
+        AIR_GAPPED,
         "--key",
         public.as_str(),
         HTTP,
@@ -566,6 +571,7 @@ fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist(env: &Env
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "kv.pub",
             HTTP,
@@ -579,6 +585,7 @@ fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist(env: &Env
         d,
         &[
             "verify",
+            AIR_GAPPED,
             "--key",
             "kv.pub",
             HTTP,
@@ -603,7 +610,7 @@ fn key_versions_are_recorded_only_when_asked_and_only_where_they_exist(env: &Env
     )
     .ok();
     let out = env
-        .signet(d, &["verify", "--key", "kv.pub", HTTP, &plain])
+        .signet(d, &["verify", AIR_GAPPED, "--key", "kv.pub", HTTP, &plain])
         .ok()
         .stdout;
     assert!(out.contains(r#""optional":null"#), "{out}");

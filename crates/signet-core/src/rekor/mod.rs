@@ -8,12 +8,14 @@
 //! | `hashedrekord` | 0.0.2 | Rekor v2 | [`HashedRekordV002`] |
 //! | `dsse` | 0.0.1 | Rekor v1 | [`DsseV001`] |
 //! | `intoto` | 0.0.1, 0.0.2 | Rekor v1 | [`IntotoV001`], [`IntotoV002`] |
+//! | `rekord` | 0.0.1 (logged entries only) | Rekor v1 | [`RekordV001`] |
 
 mod claims;
 mod dsse_kind;
 mod hashedrekord;
 mod intoto_kind;
 mod pem;
+mod rekord_kind;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,6 +24,7 @@ pub use claims::{EntryClaims, EntryVerifier, SignatureClaim, SubjectClaim};
 pub use dsse_kind::{DsseSignatureV001, DsseV001};
 pub use hashedrekord::{HashedRekordV001, HashedRekordV002, V002Verifier};
 pub use intoto_kind::{IntotoSignatureV002, IntotoV001, IntotoV002};
+pub use rekord_kind::RekordV001;
 
 use crate::error::FormatError;
 use crate::jcs;
@@ -43,6 +46,8 @@ pub enum LoggedEntry {
     IntotoV001(IntotoV001),
     /// `intoto` 0.0.2.
     IntotoV002(IntotoV002),
+    /// `rekord` 0.0.1 (logged entries of old cosign signatures).
+    RekordV001(RekordV001),
 }
 
 #[derive(Deserialize)]
@@ -111,6 +116,9 @@ impl LoggedEntry {
             ("dsse", "0.0.1") => Self::DsseV001(DsseV001::from_spec(spec)?),
             ("intoto", "0.0.1") => Self::IntotoV001(IntotoV001::from_spec(spec)?),
             ("intoto", "0.0.2") => Self::IntotoV002(IntotoV002::from_spec(spec)?),
+            ("rekord", "0.0.1") if origin == Origin::Logged => {
+                Self::RekordV001(RekordV001::from_spec(spec)?)
+            }
             (kind, version) => {
                 return Err(FormatError::malformed(
                     WHAT,
@@ -132,6 +140,7 @@ impl LoggedEntry {
             Self::DsseV001(_) => ("dsse", "0.0.1"),
             Self::IntotoV001(_) => ("intoto", "0.0.1"),
             Self::IntotoV002(_) => ("intoto", "0.0.2"),
+            Self::RekordV001(_) => ("rekord", "0.0.1"),
         }
     }
 
@@ -144,6 +153,7 @@ impl LoggedEntry {
             Self::DsseV001(e) => e.canonical_value(),
             Self::IntotoV001(e) => e.canonical_value(),
             Self::IntotoV002(e) => e.canonical_value(),
+            Self::RekordV001(e) => e.canonical_value(),
         };
         jcs::canonicalize(&value)
     }
@@ -157,6 +167,7 @@ impl LoggedEntry {
             Self::DsseV001(e) => e.claims(),
             Self::IntotoV001(e) => Ok(e.claims()),
             Self::IntotoV002(e) => e.claims(),
+            Self::RekordV001(e) => e.claims(),
         }
     }
 }
@@ -240,6 +251,10 @@ impl ProposedEntry {
             LoggedEntry::IntotoV001(_) | LoggedEntry::IntotoV002(_) => Err(FormatError::malformed(
                 WHAT,
                 "intoto proposals are not accepted; use dsse or hashedrekord",
+            )),
+            LoggedEntry::RekordV001(_) => Err(FormatError::malformed(
+                WHAT,
+                "rekord proposals are not accepted; use hashedrekord",
             )),
         }
     }

@@ -285,10 +285,10 @@ fn public_good_intoto_v001_entry() {
 #[test]
 fn unknown_kinds_are_named() {
     let err =
-        LoggedEntry::parse(br#"{"kind":"rekord","apiVersion":"0.0.1","spec":{}}"#).unwrap_err();
+        LoggedEntry::parse(br#"{"kind":"alpine","apiVersion":"0.0.1","spec":{}}"#).unwrap_err();
     assert!(
         err.to_string()
-            .contains("unsupported entry kind rekord/0.0.1"),
+            .contains("unsupported entry kind alpine/0.0.1"),
         "{err}"
     );
     assert_eq!(
@@ -338,4 +338,42 @@ proptest! {
         }
         let _ = ProposedEntry::parse_v1(doc.to_string().as_bytes());
     }
+}
+
+#[test]
+fn rekord_v001_logged_entry_of_a_2021_cosign_signature() {
+    // The public-good entry of a keyless cosign signature from October 2021,
+    // as cosign's `dev.sigstore.cosign/bundle` annotation records it.
+    let layer: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/vectors/public-good/legacy/keyless-rekord-layer.json"
+    ))
+    .unwrap();
+    let annotation = layer["annotations"]["dev.sigstore.cosign/bundle"]
+        .as_str()
+        .unwrap();
+    let bundle = crate::bundle::RekorBundle::parse(annotation).unwrap();
+    let entry = LoggedEntry::parse(&bundle.body).unwrap();
+    assert_eq!(entry.kind_version(), ("rekord", "0.0.1"));
+    assert_eq!(entry.canonical_body().unwrap(), bundle.body);
+    let claims = entry.claims().unwrap();
+    assert_eq!(claims.signatures.len(), 1);
+    assert!(
+        claims.signatures[0]
+            .verifier
+            .leaf_certificate_der()
+            .unwrap()
+            .is_some()
+    );
+    // Only logged entries: a client cannot propose one.
+    let proposal = serde_json::json!({"kind": "rekord", "apiVersion": "0.0.1",
+        "spec": serde_json::from_slice::<serde_json::Value>(&bundle.body).unwrap()["spec"].clone()});
+    assert!(ProposedEntry::parse_v1(proposal.to_string().as_bytes()).is_err());
+    let mut other = serde_json::from_slice::<serde_json::Value>(&bundle.body).unwrap();
+    other["spec"]["signature"]["format"] = "minisign".into();
+    assert!(
+        LoggedEntry::parse(other.to_string().as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("minisign")
+    );
 }
