@@ -6,12 +6,14 @@
 
 use std::path::Path;
 
-use crate::harness::{Env, signet_key_pair, tests, unique_repo};
+use crate::harness::{Context, Env, PASSWORD, signet_key_pair, tests, unique_repo};
+use crate::sigstore_peers::Sigstore;
 
 tests![
     verify_policy_with_key_authorities,
     policy_test_dry_runs_a_project,
-    exported_policy_json_is_enforced_by_skopeo
+    exported_policy_json_is_enforced_by_skopeo,
+    keyless_and_logged_key_authorities_against_the_mock_sigstore
 ];
 
 const NO_TLOG: &str = "--tlog-upload=false";
@@ -482,4 +484,122 @@ fn exported_policy_json_is_enforced_by_skopeo(env: &Env) {
         "{}",
         run.stdout
     );
+}
+
+const EMAIL: &str = "policy@example.test";
+
+/// Keyless identities and logged key signatures made by cosign 2.5 against
+/// the mock Sigstore, decided by policies that name the mock's trusted root.
+fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
+    let env = match Env::get() {
+        Ok(env) => env,
+        Err(why) => panic!("the registry is missing beside the mock Sigstore: {why}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "k");
+    let project = unique_repo("policy-keyless");
+    let reg = &env.registry;
+    let issuer = s.issuer.issuer_url().to_owned();
+    let push = |name: &str| {
+        env.push_distinct_image(&format!("{project}/{name}"), &format!("{project}-{name}"))
+            .0
+    };
+    let keyless = push("keyless");
+    let logged = push("logged");
+    let unlogged = push("unlogged");
+    let both = push("both");
+    let keyless_sign = |image: &str| {
+        s.cosign(
+            d,
+            &[
+                "sign", "--yes", "--allow-http-registry", "--fulcio-url", &s.url, "--rekor-url",
+                &s.url, "--identity-token", &s.email_token(EMAIL), image,
+            ],
+            &[],
+        )
+        .ok();
+    };
+    let key_sign = |image: &str| {
+        s.cosign(
+            d,
+            &["sign", "--yes", "--allow-http-registry", "--key", "k.key", "--rekor-url", &s.url, image],
+            &[("COSIGN_PASSWORD", PASSWORD.to_owned())],
+        )
+        .ok();
+    };
+    keyless_sign(&keyless);
+    keyless_sign(&both);
+    key_sign(&logged);
+    key_sign(&both);
+    env.signet(d, &["sign", "--key", "k.key", NO_TLOG, &unlogged]).ok();
+
+    let root = s.file("trusted_root.json").display().to_string();
+    let policy = |name: &str, authorities: &str, extra: &str| {
+        write(
+            d,
+            name,
+            &format!(
+                "trust-roots: {{mock: \"{root}\"}}\npolicies:\n  - images: \"{reg}/{project}/**\"\n    trust-root: mock\n    authorities:\n{authorities}{extra}"
+            ),
+        )
+    };
+    let identity = format!("      - keyless: {{issuer: \"{issuer}\", subject: \"{EMAIL}\"}}\n");
+    let key = "      - key: k.pub\n";
+
+    // A keyless identity, exact and by regular expression.
+    let p = policy("keyless.yaml", &identity, "");
+    let run = env.signet(d, &["verify", "--policy", &p, &keyless]).ok();
+    let ds = decisions(&run.stdout);
+    assert_eq!(ds[0]["outcome"], "allowed", "{}", run.stdout);
+    assert_eq!(ds[0]["authorities"][0]["transparency_log"], "verified");
+    let regexp = format!("      - keyless: {{issuer-regexp: \"^{issuer}$\", subject-regexp: \"^policy@\"}}\n");
+    let p = policy("regexp.yaml", &regexp, "");
+    env.signet(d, &["verify", "--policy", &p, &keyless]).ok();
+    // Another identity: refused, naming the identity check.
+    let other = format!("      - keyless: {{issuer: \"{issuer}\", subject: \"other@example.test\"}}\n");
+    let p = policy("other.yaml", &other, "");
+    env.signet(d, &["verify", "--policy", &p, &keyless])
+        .fails_with(12, "wrong-identity:");
+    // A key signature where an identity is required.
+    let p = policy("keyless.yaml", &identity, "");
+    env.signet(d, &["verify", "--policy", &p, &logged])
+        .fails_with(12, "wrong-identity:");
+
+    // A key whose signatures went to the mock's log: verified offline
+    // against the log's key; without a log entry, refused unless optional.
+    let p = policy("key.yaml", key, "");
+    let run = env.signet(d, &["verify", "--policy", &p, &logged]).ok();
+    assert_eq!(decisions(&run.stdout)[0]["authorities"][0]["transparency_log"], "verified");
+    env.signet(d, &["verify", "--policy", &p, &unlogged])
+        .fails_with(12, "missing-transparency-log: ");
+    let p = policy("key-optional.yaml", key, "    transparency-log: optional\n");
+    let run = env.signet(d, &["verify", "--policy", &p, &unlogged, &logged]).ok();
+    let ds = decisions(&run.stdout);
+    assert_eq!(ds[0]["authorities"][0]["transparency_log"], "absent");
+    assert_eq!(ds[1]["authorities"][0]["transparency_log"], "verified");
+    // The shipped public-good root does not trust the mock's log: its entry
+    // does not count, and the policy says so.
+    let p = write(
+        d,
+        "public-good.yaml",
+        &format!("policies:\n  - images: \"{reg}/{project}/**\"\n    authorities: [{{key: k.pub}}]\n"),
+    );
+    env.signet(d, &["verify", "--policy", &p, &logged])
+        .fails_with(12, "missing-transparency-log: ");
+
+    // Two authorities of different kinds, each with a signature of its own.
+    let p = policy("two.yaml", &format!("{identity}{key}"), "    threshold: 2\n");
+    let run = env.signet(d, &["verify", "--policy", &p, &both]).ok();
+    let ds = decisions(&run.stdout);
+    let sigs: Vec<&str> = ds[0]["authorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["signature"].as_str().unwrap())
+        .collect();
+    assert_eq!(sigs.len(), 2);
+    assert_ne!(sigs[0], sigs[1], "one signature counts for one authority");
+    env.signet(d, &["verify", "--policy", &p, &keyless])
+        .fails_with(12, "threshold-not-met: 1 of the 2");
 }
