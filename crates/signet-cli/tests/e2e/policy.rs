@@ -513,8 +513,16 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
         s.cosign(
             d,
             &[
-                "sign", "--yes", "--allow-http-registry", "--fulcio-url", &s.url, "--rekor-url",
-                &s.url, "--identity-token", &s.email_token(EMAIL), image,
+                "sign",
+                "--yes",
+                "--allow-http-registry",
+                "--fulcio-url",
+                &s.url,
+                "--rekor-url",
+                &s.url,
+                "--identity-token",
+                &s.email_token(EMAIL),
+                image,
             ],
             &[],
         )
@@ -523,7 +531,16 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     let key_sign = |image: &str| {
         s.cosign(
             d,
-            &["sign", "--yes", "--allow-http-registry", "--key", "k.key", "--rekor-url", &s.url, image],
+            &[
+                "sign",
+                "--yes",
+                "--allow-http-registry",
+                "--key",
+                "k.key",
+                "--rekor-url",
+                &s.url,
+                image,
+            ],
             &[("COSIGN_PASSWORD", PASSWORD.to_owned())],
         )
         .ok();
@@ -532,7 +549,8 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     keyless_sign(&both);
     key_sign(&logged);
     key_sign(&both);
-    env.signet(d, &["sign", "--key", "k.key", NO_TLOG, &unlogged]).ok();
+    env.signet(d, &["sign", "--key", "k.key", NO_TLOG, &unlogged])
+        .ok();
 
     let root = s.file("trusted_root.json").display().to_string();
     let policy = |name: &str, authorities: &str, extra: &str| {
@@ -553,11 +571,14 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     let ds = decisions(&run.stdout);
     assert_eq!(ds[0]["outcome"], "allowed", "{}", run.stdout);
     assert_eq!(ds[0]["authorities"][0]["transparency_log"], "verified");
-    let regexp = format!("      - keyless: {{issuer-regexp: \"^{issuer}$\", subject-regexp: \"^policy@\"}}\n");
+    let regexp = format!(
+        "      - keyless: {{issuer-regexp: \"^{issuer}$\", subject-regexp: \"^policy@\"}}\n"
+    );
     let p = policy("regexp.yaml", &regexp, "");
     env.signet(d, &["verify", "--policy", &p, &keyless]).ok();
     // Another identity: refused, naming the identity check.
-    let other = format!("      - keyless: {{issuer: \"{issuer}\", subject: \"other@example.test\"}}\n");
+    let other =
+        format!("      - keyless: {{issuer: \"{issuer}\", subject: \"other@example.test\"}}\n");
     let p = policy("other.yaml", &other, "");
     env.signet(d, &["verify", "--policy", &p, &keyless])
         .fails_with(12, "wrong-identity:");
@@ -570,11 +591,16 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     // against the log's key; without a log entry, refused unless optional.
     let p = policy("key.yaml", key, "");
     let run = env.signet(d, &["verify", "--policy", &p, &logged]).ok();
-    assert_eq!(decisions(&run.stdout)[0]["authorities"][0]["transparency_log"], "verified");
+    assert_eq!(
+        decisions(&run.stdout)[0]["authorities"][0]["transparency_log"],
+        "verified"
+    );
     env.signet(d, &["verify", "--policy", &p, &unlogged])
         .fails_with(12, "missing-transparency-log: ");
     let p = policy("key-optional.yaml", key, "    transparency-log: optional\n");
-    let run = env.signet(d, &["verify", "--policy", &p, &unlogged, &logged]).ok();
+    let run = env
+        .signet(d, &["verify", "--policy", &p, &unlogged, &logged])
+        .ok();
     let ds = decisions(&run.stdout);
     assert_eq!(ds[0]["authorities"][0]["transparency_log"], "absent");
     assert_eq!(ds[1]["authorities"][0]["transparency_log"], "verified");
@@ -583,13 +609,19 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     let p = write(
         d,
         "public-good.yaml",
-        &format!("policies:\n  - images: \"{reg}/{project}/**\"\n    authorities: [{{key: k.pub}}]\n"),
+        &format!(
+            "policies:\n  - images: \"{reg}/{project}/**\"\n    authorities: [{{key: k.pub}}]\n"
+        ),
     );
     env.signet(d, &["verify", "--policy", &p, &logged])
         .fails_with(12, "missing-transparency-log: ");
 
     // Two authorities of different kinds, each with a signature of its own.
-    let p = policy("two.yaml", &format!("{identity}{key}"), "    threshold: 2\n");
+    let p = policy(
+        "two.yaml",
+        &format!("{identity}{key}"),
+        "    threshold: 2\n",
+    );
     let run = env.signet(d, &["verify", "--policy", &p, &both]).ok();
     let ds = decisions(&run.stdout);
     let sigs: Vec<&str> = ds[0]["authorities"]
@@ -602,4 +634,45 @@ fn keyless_and_logged_key_authorities_against_the_mock_sigstore(s: &Sigstore) {
     assert_ne!(sigs[0], sigs[1], "one signature counts for one authority");
     env.signet(d, &["verify", "--policy", &p, &keyless])
         .fails_with(12, "threshold-not-met: 1 of the 2");
+
+    // The keyless scope as policy.json: fulcio with the mock's CA, its
+    // Rekor key, the e-mail identity; skopeo 1.18 enforces it.
+    let p = write(
+        d,
+        "export.yaml",
+        &format!(
+            "trust-roots: {{mock: \"{root}\"}}\npolicies:\n  - images: [\"{reg}/{project}\", \"{reg}/{project}/**\"]\n    trust-root: mock\n    authorities:\n{identity}"
+        ),
+    );
+    let run = env
+        .signet(
+            d,
+            &["policy", "export", "--format", "containers-policy", &p],
+        )
+        .ok();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let req = &doc["transports"]["docker"][format!("{reg}/{project}")][0];
+    assert_eq!(req["fulcio"]["subjectEmail"], EMAIL, "{doc}");
+    assert!(req["rekorPublicKeyData"].is_string(), "{doc}");
+    std::fs::write(d.join("policy.json"), &run.stdout).unwrap();
+    let copy = |image: &str, to: &str| {
+        env.skopeo(
+            d,
+            &[
+                "--policy",
+                "policy.json",
+                "copy",
+                "-q",
+                "--src-tls-verify=false",
+                &format!("docker://{image}"),
+                &format!("dir:{}", d.join(to).display()),
+            ],
+        )
+    };
+    copy(&keyless, "keyless").ok();
+    assert_ne!(
+        copy(&logged, "logged").code,
+        0,
+        "a key signature passed a keyless policy"
+    );
 }
