@@ -17,3 +17,8 @@ export SIGNET_BIN=$PWD/target/release/signet COSIGN_BIN=$SIGNET_PEERS/bin/cosign
 COSIGN_VERSION="$(dpkg-deb -f "$(ls "$SIGNET_PEERS"/debs/cosign_*.deb | head -n1)" Version) (Debian package)"
 export COSIGN_VERSION
 python3 scripts/bench.py
+# signet server: certificates and timestamps per second over loopback
+# (no local Fulcio or TSA exists to compare against).
+cargo build --release --locked -p signet-server --example load >&2
+echo
+SIGNET_LOG=warn "$PWD/target/release/examples/load" "${BENCH_SERVER_REQUESTS:-200}"

@@ -274,6 +274,27 @@ start_test_oidc() {
   export SIGNET_TEST_OIDC_URL; SIGNET_TEST_OIDC_URL=$(cat "$SIGNET_RUN/test-oidc.url")
 }
 
+# `signet server` (the private Sigstore) for scripts: a data directory in
+# $SIGNET_RUN trusting the issuers given as arguments (URL[=TYPE], e.g.
+# "$SIGNET_TEST_OIDC_URL=gitea-actions"), served on a free port. Build it
+# first (`cargo build -p signet-cli`) or set SIGNET_BIN. Exports
+# SIGNET_TEST_SERVER_URL and SIGNET_TEST_SERVER_DIR (trust files, keys).
+start_signet_server() {
+  local bin=${SIGNET_BIN:-${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/signet}
+  local dir=$SIGNET_RUN/signet-server port issuer
+  local args=()
+  [ -x "$bin" ] || { echo "services: $bin not built (cargo build -p signet-cli)" >&2; return 1; }
+  for issuer in "$@"; do args+=(--oidc-issuer "$issuer"); done
+  export SIGNET_SERVER_PASSWORD=${SIGNET_SERVER_PASSWORD:-signet test server}
+  port=$(free_port)
+  "$bin" server init "$dir" --public-url "http://127.0.0.1:$port" "${args[@]}" > "$SIGNET_RUN/signet-server-init.log" 2>&1 \
+    || { echo "services: signet server init failed (see $SIGNET_RUN/signet-server-init.log)" >&2; return 1; }
+  "$bin" server run "$dir" --listen "127.0.0.1:$port" > "$SIGNET_RUN/signet-server.log" 2>&1 &
+  echo $! > "$SIGNET_RUN/signet-server.pid"
+  export SIGNET_TEST_SERVER_URL=http://127.0.0.1:$port SIGNET_TEST_SERVER_DIR=$dir
+  wait_http "$SIGNET_TEST_SERVER_URL/readyz"
+}
+
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` user in a directory of its own (the caller's $SIGNET_RUN is
 # private to root). Exports SIGNET_TEST_POSTGRES_URL.
@@ -312,7 +333,7 @@ stop_postgres() {
 
 stop_services() {
   stop_postgres
-  for s in registry auth-registry ca-registry mtls-registry openbao openbao-tls mock-sigstore test-oidc; do
+  for s in registry auth-registry ca-registry mtls-registry openbao openbao-tls mock-sigstore test-oidc signet-server; do
     [ -f "$SIGNET_RUN/$s.pid" ] || continue
     local pid; pid=$(cat "$SIGNET_RUN/$s.pid")
     kill "$pid" 2>/dev/null || true

@@ -71,6 +71,8 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completion(CompletionArgs),
+    /// Run a private Sigstore: CA with CT log, timestamp authority, transparency log.
+    Server(crate::commands::server::ServerArgs),
     /// Print the version.
     Version,
 }

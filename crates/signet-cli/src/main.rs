@@ -45,14 +45,21 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     unsupported::check(&cli.command)?;
-    if cli.global.verbose {
+    // `signet server` is a long-running service with its own logging
+    // (`--log-format`, SIGNET_LOG) and no overall deadline.
+    let serving = matches!(cli.command, Command::Server(_));
+    if cli.global.verbose && !serving {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
             .with_max_level(tracing::Level::DEBUG)
             .init();
     }
     output::redirect(cli.global.output_file.as_deref())?;
-    let timeout = cli.global.timeout;
+    let timeout = if serving {
+        std::time::Duration::ZERO
+    } else {
+        cli.global.timeout
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,6 +92,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::VerifyBlob(a) => commands::blob::verify_blob(*a).await,
         Command::Policy(a) => commands::policy::policy(a).await,
         Command::Completion(a) => commands::completion::completion(a),
+        Command::Server(a) => commands::server::server(a).await,
         Command::Version => {
             output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
             Ok(())
@@ -104,6 +112,7 @@ impl Command {
             Self::VerifyBlob(_) => "verify-blob",
             Self::Policy(_) => "policy",
             Self::Completion(_) => "completion",
+            Self::Server(_) => "server",
             Self::Version => "version",
         }
     }

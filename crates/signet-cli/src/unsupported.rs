@@ -71,6 +71,7 @@ pub fn check(command: &Command) -> Result<(), Failure> {
         Command::ImportKeyPair(_)
         | Command::Completion(_)
         | Command::Policy(_)
+        | Command::Server(_)
         | Command::Version => Ok(()),
     }
 }

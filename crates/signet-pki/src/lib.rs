@@ -10,6 +10,7 @@
 //! - [`sct`]: RFC 6962 SCTs: embedded lists and detached JSON, verification by
 //!   rebuilding the precertificate, and a CT log signer.
 //! - [`timestamp`] and [`tsa`]: RFC 3161 timestamps, verified and issued.
+//! - [`csr`]: PKCS#10 signing requests (the key and its proof of possession).
 //! - [`key_certificate`]: a certificate given with a signing key, checked
 //!   against the key and its chain before signet attaches it to signatures.
 //! - [`issue`] and [`ca`]: Fulcio leaves (precertificate → SCT → final
@@ -59,6 +60,7 @@ pub mod builder;
 pub mod ca;
 pub mod certificate;
 pub mod chain;
+pub mod csr;
 pub mod error;
 pub mod issue;
 pub mod key_certificate;

@@ -396,3 +396,91 @@ fn openssl_accepts_issued_chains() {
         assert_eq!(reparsed, issued.certificate);
     }
 }
+
+/// PKCS#10 requests made by OpenSSL (EC P-256, P-384, RSA, Ed25519) verify;
+/// a changed byte in the signed part does not.
+#[test]
+fn openssl_signing_requests_verify() {
+    use signet_pki::csr::CertificationRequest;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, genkey) in [
+        (
+            "p256",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ][..],
+        ),
+        (
+            "p384",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+            ][..],
+        ),
+        (
+            "rsa",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ][..],
+        ),
+        ("ed25519", &["genpkey", "-algorithm", "ED25519"][..]),
+    ] {
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let mut args = genkey.to_vec();
+        args.extend(["-out", key.as_str()]);
+        let Some(out) = openssl(dir.path(), &args) else {
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = openssl(
+            dir.path(),
+            &[
+                "req",
+                "-new",
+                "-key",
+                &key,
+                "-subj",
+                "/CN=ignored",
+                "-out",
+                &csr,
+            ],
+        )
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pem = std::fs::read(dir.path().join(&csr)).unwrap();
+        let request = CertificationRequest::from_pem(&pem).unwrap();
+        request.verify_signature().unwrap();
+        let spki = request.public_key_der().unwrap();
+        assert!(
+            signet_core::keys::PublicKey::from_spki_der(&spki).is_ok(),
+            "{name}"
+        );
+
+        // Flip one bit inside the subject (signed data): the signature no longer verifies.
+        let (_, mut der) = pem_rfc7468::decode_vec(&pem).unwrap();
+        let at = der.windows(7).position(|w| w == b"ignored").unwrap();
+        der[at] ^= 1;
+        let tampered = CertificationRequest::from_der(&der).unwrap();
+        assert!(tampered.verify_signature().is_err(), "{name}");
+    }
+}

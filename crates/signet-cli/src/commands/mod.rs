@@ -2,6 +2,7 @@ pub mod blob;
 pub mod completion;
 pub mod keys;
 pub mod policy;
+pub mod server;
 pub mod sign;
 pub mod verify;
 
