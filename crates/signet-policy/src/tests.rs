@@ -484,3 +484,32 @@ mod export_tests {
         );
     }
 }
+
+mod property {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "\\PC{0,400}") {
+            let _ = crate::file::parse_yaml("p.yaml", &text);
+        }
+
+        #[test]
+        fn policy_shaped_text_parses_or_fails_cleanly(
+            keys in proptest::collection::vec("(images|mode|threshold|authorities|key|keyless|issuer|subject|default|policies|[a-z-]{1,12})", 1..8),
+            values in proptest::collection::vec("(enforce|warn|-?[0-9]{1,3}|\\[\\]|\\{\\}|[a-z./*]{0,20}|'.{0,10}')", 1..8),
+            indent in proptest::collection::vec(0usize..6, 1..8),
+        ) {
+            let mut text = String::new();
+            for ((k, v), i) in keys.iter().zip(values.iter().cycle()).zip(indent.iter().cycle()) {
+                text.push_str(&" ".repeat(*i));
+                text.push_str(&format!("{k}: {v}\n"));
+            }
+            if let Err(e) = crate::file::parse_yaml("p.yaml", &text) {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("p.yaml"), "{}", message);
+                prop_assert!(!message.contains('\n'), "{}", message);
+            }
+        }
+    }
+}
