@@ -73,6 +73,9 @@ pub enum Command {
     /// Trust material: `trusted-root refresh` (the same as `initialize`).
     #[command(subcommand)]
     TrustedRoot(TrustedRootCommand),
+    /// Policy files: dry-run one over a registry project, export one.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completion(CompletionArgs),
     /// Run a private Sigstore: CA with CT log, timestamp authority, transparency log.
@@ -342,6 +345,10 @@ pub struct VerifyArgs {
     /// Trusted public key (repeatable: any one key verifying is enough).
     #[arg(long, value_name = "KEYREF")]
     pub key: Vec<String>,
+    /// Decide with a signet policy file instead of keys: the image's scope
+    /// says who must have signed (prints one decision per image).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "annotations", "local_image", "signature", "recursive", "match_repository", "insecure_ignore_tlog", "trusted_root", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
+    pub policy: Option<PathBuf>,
     /// Require this claim in the signed payload (KEY=VALUE; repeatable or comma-separated).
     #[arg(
         short = 'a',
@@ -409,6 +416,58 @@ pub struct VerifyArgs {
     pub attachment: AttachmentArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Dry-run a policy over every tag and digest of registry projects and
+    /// print what would be refused, and why.
+    Test(Box<PolicyTestArgs>),
+    /// Write the policy as containers-image policy.json or sigstore
+    /// ClusterImagePolicy resources.
+    Export(PolicyExportArgs),
+}
+
+#[derive(Args)]
+pub struct PolicyTestArgs {
+    /// The policy file.
+    #[arg(value_name = "FILE")]
+    pub policy: PathBuf,
+    /// Projects: a registry and a path (`registry.example/team`); every
+    /// repository under it is listed.
+    #[arg(required = true, value_name = "REGISTRY/PROJECT")]
+    pub projects: Vec<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: OutputFormat,
+    /// Requests to the registry at the same time.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// `policy export --format`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// containers-image policy.json (podman, skopeo, CRI-O).
+    ContainersPolicy,
+    /// sigstore policy-controller ClusterImagePolicy resources (YAML).
+    ClusterImagePolicy,
+}
+
+#[derive(Args)]
+pub struct PolicyExportArgs {
+    /// The policy file.
+    #[arg(value_name = "FILE")]
+    pub policy: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Emit a narrower approximation of what the format cannot express
+    /// (refusing images the policy admits) instead of refusing to export.
+    #[arg(long)]
+    pub allow_narrower: bool,
 }
 
 #[derive(Args)]

@@ -101,6 +101,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Initialize(a) | Command::TrustedRoot(args::TrustedRootCommand::Refresh(a)) => {
             commands::trust::initialize(a).await
         }
+        Command::Policy(a) => commands::policy::policy(a).await,
         Command::Completion(a) => commands::completion::completion(a),
         Command::Server(a) => commands::server::server(a).await,
         Command::Version => {
@@ -122,6 +123,7 @@ impl Command {
             Self::VerifyBlob(_) => "verify-blob",
             Self::Initialize(_) => "initialize",
             Self::TrustedRoot(_) => "trusted-root",
+            Self::Policy(_) => "policy",
             Self::Completion(_) => "completion",
             Self::Server(_) => "server",
             Self::Version => "version",

@@ -14,8 +14,8 @@ use anyhow::anyhow;
 
 use crate::args::{
     AttachmentArgs, CertificateVerifyArgs, Command, DigestAlgorithm, GenerateKeyPairArgs,
-    KeylessSignArgs, RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs, TimestampSignArgs,
-    TlogVerifyArgs, VerifyArgs, VerifyBlobArgs,
+    KeylessSignArgs, PolicyCommand, RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs,
+    TimestampSignArgs, TlogVerifyArgs, VerifyArgs, VerifyBlobArgs,
 };
 use crate::exit::Failure;
 
@@ -63,8 +63,10 @@ pub fn check(command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Policy(PolicyCommand::Test(a)) => registry(&a.registry),
         Command::ImportKeyPair(_)
         | Command::Completion(_)
+        | Command::Policy(_)
         | Command::Server(_)
         | Command::Version => Ok(()),
     }

@@ -8,10 +8,12 @@ use signet_core::Digest;
 use signet_core::payload::SimpleSigningPayload;
 use signet_oci::Reference;
 use signet_oci::resolve::{ImageLookupError, resolve_image};
-use signet_oci::signatures::{SignatureStore, SignatureStoreError};
+use signet_oci::signatures::{PayloadError, SignatureStore, SignatureStoreError};
 use thiserror::Error;
 
-use signet_verify::{ImagePolicy, VerifiedImage, Verifier, VerifyError};
+use signet_verify::{
+    ImagePolicy, Rejection, SignatureCandidate, VerifiedImage, Verifier, VerifyError,
+};
 
 /// Verifying an image in a registry failed.
 #[derive(Debug, Error)]
@@ -122,4 +124,72 @@ fn predicted_payloads(image: &Reference, policy: &ImagePolicy) -> Vec<Vec<u8>> {
         );
     }
     out
+}
+
+/// Every signature of one image digest, read once and converted to the
+/// bundle model at the edge, for callers that check them against several
+/// authorities (`signet-policy`): the candidates, and the layers that could
+/// not be read or converted, as rejections.
+#[derive(Debug, Default)]
+pub struct ImageSignatures {
+    /// Signatures converted to the bundle model, in manifest order.
+    pub candidates: Vec<SignatureCandidate>,
+    /// Layers that could not be used, and why.
+    pub unreadable: Vec<Rejection>,
+    /// How many of those the registry failed to serve (as opposed to
+    /// layers that are malformed): a caller cannot decide about an image
+    /// whose evidence it could not read.
+    pub registry_failures: usize,
+}
+
+impl ImageSignatures {
+    /// Whether the image has no signature layer at all.
+    pub fn is_empty(&self) -> bool {
+        self.candidates.is_empty() && self.unreadable.is_empty()
+    }
+}
+
+/// Reads the signatures of `image`'s manifest `policy.digest()` once (with
+/// the same bounds as [`verify_image`]: each payload capped and checked
+/// against its digest, at most 4 MiB of payloads per image, identical layers
+/// dropped) and converts each at the edge.
+pub async fn fetch_signatures(
+    store: &SignatureStore,
+    image: &Reference,
+    policy: &ImagePolicy,
+) -> Result<ImageSignatures, SignatureStoreError> {
+    let mut layers = store
+        .signature_layers(
+            image.repository_ref(),
+            policy.digest(),
+            &predicted_payloads(image, policy),
+        )
+        .await?;
+    let mut out = ImageSignatures::default();
+    while let Some(signature) = layers.next().await {
+        if matches!(signature.payload, Err(PayloadError::Registry(_))) {
+            out.registry_failures += 1;
+        }
+        let converted = signature
+            .payload
+            .map_err(|e| e.to_string())
+            .and_then(|payload| {
+                signature
+                    .layer
+                    .to_bundle()
+                    .map(|bundle| (payload, bundle))
+                    .map_err(|e| e.to_string())
+            });
+        match converted {
+            Ok((payload, bundle)) => out.candidates.push(SignatureCandidate {
+                payload: payload.to_vec(),
+                bundle,
+                origin: signature.origin,
+            }),
+            Err(reason) => out
+                .unreadable
+                .push(Rejection::other(signature.origin, reason)),
+        }
+    }
+    Ok(out)
 }

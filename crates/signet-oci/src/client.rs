@@ -114,6 +114,10 @@ impl RegistryClient {
         self.session.transport()
     }
 
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// Fetches a manifest by tag or digest. A digest reference is verified
     /// against the bytes received.
     pub async fn get_manifest(

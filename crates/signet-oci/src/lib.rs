@@ -14,6 +14,8 @@
 //!   a token flow (anonymous first, then the registry's challenge) over a
 //!   transport (one connection pool, retries of idempotent requests), both
 //!   configured by [`ClientOptions`].
+//! - [`listing`]: the repositories of a registry (`/v2/_catalog`) and the
+//!   tags of a repository, page by page.
 //! - [`manifest`]: lenient serde types for OCI/Docker image manifests and indexes.
 //! - [`resolve`]: from an image reference to the manifest digests a command
 //!   works on (with `--recursive`, an index and its children).
@@ -34,6 +36,7 @@ pub mod auth;
 pub mod client;
 mod error;
 pub mod layout;
+pub mod listing;
 pub mod manifest;
 mod options;
 pub mod reference;

@@ -28,6 +28,8 @@ const DEFAULT_TOKEN_SECS: u64 = 60;
 pub(crate) enum Action {
     Pull,
     Push,
+    /// `GET /v2/_catalog`; the repository only selects credentials.
+    Catalog,
 }
 
 impl Action {
@@ -35,6 +37,7 @@ impl Action {
         let actions = match self {
             Action::Pull => "pull",
             Action::Push => "pull,push",
+            Action::Catalog => return "registry:catalog:*".to_owned(),
         };
         format!("repository:{}:{actions}", repo.repository())
     }
@@ -167,7 +170,7 @@ impl Session {
         // A push token also allows pulls.
         get(scope).or_else(|| match action {
             Action::Pull => get(&Action::Push.scope(repo)),
-            Action::Push => None,
+            Action::Push | Action::Catalog => None,
         })
     }
 

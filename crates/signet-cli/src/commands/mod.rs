@@ -1,6 +1,7 @@
 pub mod blob;
 pub mod completion;
 pub mod keys;
+pub mod policy;
 pub mod server;
 pub mod sign;
 pub mod trust;

@@ -24,6 +24,9 @@ use crate::password::CliPasswords;
 use crate::progress::Progress;
 
 pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    if let Some(policy) = &args.policy {
+        return super::policy::verify_with_policy(&args, policy).await;
+    }
     let signer = crate::trust::signer_policy(&args.certificate, !args.key.is_empty())?;
     let annotations = super::parse_annotations(&args.annotations)?;
     let detached = detached_signature(&args)?;

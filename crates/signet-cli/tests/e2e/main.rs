@@ -37,6 +37,7 @@ mod keyless_sign;
 mod keyless_verify;
 mod keys;
 mod local_input;
+mod policy;
 mod server;
 mod sign_verify;
 mod sigstore_peers;
@@ -58,6 +59,7 @@ fn main() {
         keys::tests,
         keyless_sign::tests,
         local_input::tests,
+        policy::tests,
         server::tests,
         sign_verify::tests,
         sigstore_peers::tests,
