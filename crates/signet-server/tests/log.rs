@@ -238,6 +238,29 @@ fn v1_entries_of_every_kind_are_logged_with_sets_and_proofs() {
 }
 
 #[test]
+fn no_client_entry_has_index_0() {
+    let server = shared();
+    let key = PrivateKey::generate_p256().unwrap();
+    let reply = post_v1(server, hashedrekord_v1(&key, b"not first")).expect(201);
+    assert!(check_v1(server, &reply.body).1.log_index > 0);
+    let reply = post_v2(server, hashedrekord_v2(&key, b"not first")).expect(201);
+    assert!(check_v2(server, &reply.body).log_index > 0);
+    // Index 0 is the log's own entry, signed with its key.
+    let first = server.fetch("/api/v1/log/entries?logIndex=0").expect(200);
+    let (_, entry) = check_v1(server, &first.body);
+    let body: serde_json::Value = serde_json::from_slice(&entry.canonicalized_body).unwrap();
+    let (v1_key, _) = log_keys(server);
+    let pem = B64
+        .decode(
+            body["spec"]["signature"]["publicKey"]["content"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(PublicKey::from_pem(&pem).unwrap(), v1_key);
+}
+
+#[test]
 fn v1_duplicates_answer_409_with_the_existing_entry() {
     let server = shared();
     let key = PrivateKey::generate_p256().unwrap();
@@ -646,8 +669,9 @@ fn unverifiable_malformed_and_oversized_entries_are_refused_and_nothing_is_logge
         ),
         "{metrics}"
     );
+    // The log's own first entry and the good one.
     assert!(
-        metrics.contains("signet_tlog_tree_size{api=\"v2\"} 1"),
+        metrics.contains("signet_tlog_tree_size{api=\"v2\"} 2"),
         "{metrics}"
     );
 }
@@ -679,7 +703,7 @@ fn verify_log_recomputes_both_trees_after_a_restart() {
     assert_eq!(checks.len(), 2);
     for check in checks {
         let report = check.result.unwrap();
-        assert_eq!(report.entries, 20, "{}", check.name);
+        assert_eq!(report.entries, 21, "{}: 20 and the first", check.name);
         assert!(report.checkpoints >= 2, "{}: {report:?}", check.name);
     }
 }

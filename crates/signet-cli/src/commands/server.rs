@@ -127,7 +127,10 @@ async fn verify_log(args: VerifyLogArgs) -> Result<(), Failure> {
     let dir = datadir::DataDir::new(&args.dir);
     let location = StoreLocation::new(&dir.log_dir(), args.database.as_deref());
     let checks = verify_logs(&dir, args.database.as_deref()).await?;
-    println!("Checked the transparency logs in the {}", location.describe());
+    println!(
+        "Checked the transparency logs in the {}",
+        location.describe()
+    );
     let mut failed = Vec::new();
     for check in &checks {
         match &check.result {

@@ -33,6 +33,8 @@ mod interop;
 mod keys;
 mod local_input;
 mod server;
+mod server_log;
+mod server_process;
 mod sign_verify;
 mod sigstore_peers;
 mod vault;
@@ -51,6 +53,7 @@ fn main() {
         keys::tests,
         local_input::tests,
         server::tests,
+        server_log::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         vault::tests,

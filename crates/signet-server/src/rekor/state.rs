@@ -13,14 +13,27 @@
 //! Each is a `signet-log` [`Log`] in its own store: `DIR/log/rekor-v1.redb`
 //! and `DIR/log/rekor-v2.redb`, or the logs `rekor-v1` and `rekor-v2` of
 //! the `--database`.
+//!
+//! **No client entry has index 0.** A new log's first entry is the log's
+//! own (a hashedrekord by the Rekor v1 key over the digest of
+//! `"signet transparency log <origin>"`), because cosign 2.x's verifier
+//! (sigstore-go before its Rekor v2 support) treats a log index of 0 as a
+//! missing value and refuses the entry, and protobuf-JSON writers leave a
+//! zero index out of bundles, which sigstore-python then reports as a
+//! missing field. Replicas starting together on one database append it
+//! once: it has a fixed de-duplication identity.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest as _, Sha256};
 use signet_core::keys::{PrivateKey, PublicKey};
+use signet_core::rekor::ProposedEntry;
 use signet_log::{
-    Log, LogConfig, LogStore, NoteCheckpointSigner, PostgresStore, RedbStore, TreeHead,
+    Log, LogConfig, LogStore, NoteCheckpointSigner, PendingEntry, PostgresStore, RedbStore,
+    TreeHead,
 };
 use signet_tlog::note::{KeyName, NoteSigner};
 use signet_tlog::note_keys::NoteSignerKey;
@@ -180,6 +193,51 @@ fn duplicate(key: &PrivateKey) -> Result<PrivateKey, ServerError> {
     })
 }
 
+/// What a log's first entry says.
+fn genesis_statement(origin: &str) -> Vec<u8> {
+    format!("signet transparency log {origin}").into_bytes()
+}
+
+/// The first entry of a new log: a hashedrekord (0.0.1 for the v1 log,
+/// 0.0.2 for the v2 log) by `key` over the digest of the genesis statement.
+fn genesis_entry(key: &PrivateKey, origin: &str, v2: bool) -> Result<PendingEntry, ServerError> {
+    let statement = genesis_statement(origin);
+    let digest = Sha256::digest(&statement);
+    let signature = key.sign(&statement).map_err(service)?;
+    let request = if v2 {
+        serde_json::json!({"hashedRekordRequestV002": {
+            "digest": B64.encode(digest),
+            "signature": {"content": B64.encode(&signature), "verifier": {
+                "publicKey": {"rawBytes": B64.encode(key.public_key().to_spki_der())},
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}})
+    } else {
+        serde_json::json!({"kind": "hashedrekord", "apiVersion": "0.0.1", "spec": {
+            "signature": {"content": B64.encode(&signature),
+                          "publicKey": {"content": B64.encode(key.public_key().to_pem())}},
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}}}})
+    }
+    .to_string();
+    let proposal = if v2 {
+        ProposedEntry::parse_v2(request.as_bytes())
+    } else {
+        ProposedEntry::parse_v1(request.as_bytes())
+    }
+    .map_err(service)?;
+    proposal.verify_signatures().map_err(service)?;
+    let body = proposal.canonical_body().map_err(service)?;
+    // A fixed identity: replicas racing to start one log append it once.
+    let identity = signet_tlog::leaf_hash(&statement);
+    Ok(PendingEntry::with_identity(body, identity))
+}
+
+/// Appends the genesis entry to a log that has none.
+async fn ensure_genesis(log: &Log, entry: PendingEntry) -> Result<(), ServerError> {
+    if log.latest().await.map_err(service)?.size == 0 {
+        log.append(entry).await.map_err(service)?;
+    }
+    Ok(())
+}
+
 /// The Rekor v1 API's log.
 pub struct RekorV1Log {
     /// The engine.
@@ -256,9 +314,11 @@ impl TransparencyLog {
         let v1_origin = rekor_v1_origin(host.as_str(), &v1_public);
         let v1_signer =
             NoteSignerKey::rekor_v1(host.clone(), duplicate(&rekor_v1_key)?).map_err(service)?;
-        let v1_signer =
-            NoteCheckpointSigner::new(v1_origin, vec![Arc::new(v1_signer) as Arc<dyn NoteSigner>])
-                .map_err(service)?;
+        let v1_signer = NoteCheckpointSigner::new(
+            v1_origin.clone(),
+            vec![Arc::new(v1_signer) as Arc<dyn NoteSigner>],
+        )
+        .map_err(service)?;
         let v1_log = Log::open(
             location.open(REKOR_V1_LOG).await?,
             Arc::new(v1_signer),
@@ -266,6 +326,7 @@ impl TransparencyLog {
         )
         .await
         .map_err(|e| service(format!("the {REKOR_V1_LOG} log: {e}")))?;
+        ensure_genesis(&v1_log, genesis_entry(&rekor_v1_key, &v1_origin, false)?).await?;
 
         let v2_public = rekor_v2_key.public_key();
         let v2_log_id = crate::trust_files::checkpoint_key_id(host.as_str(), &v2_public)
@@ -283,6 +344,7 @@ impl TransparencyLog {
         )
         .await
         .map_err(|e| service(format!("the {REKOR_V2_LOG} log: {e}")))?;
+        ensure_genesis(&v2_log, genesis_entry(&rekor_v1_key, host.as_str(), true)?).await?;
 
         metrics.describe_counter(
             METRIC_APPENDS,
