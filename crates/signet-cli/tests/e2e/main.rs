@@ -33,6 +33,7 @@ mod interop;
 mod keys;
 mod local_input;
 mod server;
+mod server_durability;
 mod server_log;
 mod server_process;
 mod sign_verify;
@@ -53,6 +54,7 @@ fn main() {
         keys::tests,
         local_input::tests,
         server::tests,
+        server_durability::tests,
         server_log::tests,
         sign_verify::tests,
         sigstore_peers::tests,

@@ -146,7 +146,8 @@ fn cosign_signs_and_verifies_images_blobs_and_attestations_through_the_log(env: 
         "{}",
         ok.stderr
     );
-    verify_image("someone@example.test", &[]).fails_with(12, "none of the expected identities matched");
+    verify_image("someone@example.test", &[])
+        .fails_with(12, "none of the expected identities matched");
     // Another log key does not verify the SET.
     let foreign = signet_core::keys::PrivateKey::generate_p256().unwrap();
     std::fs::write(

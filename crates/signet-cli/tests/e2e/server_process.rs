@@ -106,10 +106,6 @@ impl DataDir {
             _temp: temp,
         }
     }
-
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
 }
 
 /// Turns the per-client rate limit off (load and crash tests).
@@ -208,11 +204,6 @@ impl ServerProcess {
     /// The server's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The process ID.
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown, no flush.
