@@ -1,4 +1,4 @@
-//! `signet server init` and `signet server run`: flags, the key password,
+//! `signet server init`, `run` and `verify-log`: flags, the key password,
 //! and what is printed. The server itself is `signet-server`.
 
 use std::io::IsTerminal;
@@ -10,6 +10,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use signet_server::config::IssuerSpec;
 use signet_server::datadir::{self, InitOptions};
 use signet_server::ops::{LogFormat, install_logging, shutdown_signal};
+use signet_server::rekor::StoreLocation;
+use signet_server::rekor::verify::verify_logs;
 use signet_server::serve::{RunOptions, TlsFiles, start};
 use zeroize::Zeroizing;
 
@@ -31,6 +33,9 @@ pub enum ServerCommand {
     Init(InitArgs),
     /// Serve the CA, CT log, TSA, trust files and transparency log on one port.
     Run(RunArgs),
+    /// Recompute the transparency logs' trees from their entries and check
+    /// every stored checkpoint against them (exit 1 if any disagrees).
+    VerifyLog(VerifyLogArgs),
 }
 
 #[derive(Args)]
@@ -92,10 +97,61 @@ pub struct RunArgs {
     pub log_format: LogFormatArg,
 }
 
+#[derive(Args)]
+pub struct VerifyLogArgs {
+    /// The data directory (its server.toml and published log keys are read;
+    /// no password is needed). Stop the server first when the log is in the
+    /// embedded store.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Check the log in PostgreSQL (postgres://...) instead of the embedded
+    /// store in DIR; replicas may keep serving meanwhile.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SIGNET_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+}
+
 pub async fn server(args: ServerArgs) -> Result<(), Failure> {
     match args.command {
         ServerCommand::Init(a) => init(a).await,
         ServerCommand::Run(a) => run(a).await,
+        ServerCommand::VerifyLog(a) => verify_log(a).await,
+    }
+}
+
+async fn verify_log(args: VerifyLogArgs) -> Result<(), Failure> {
+    let dir = datadir::DataDir::new(&args.dir);
+    let location = StoreLocation::new(&dir.log_dir(), args.database.as_deref());
+    let checks = verify_logs(&dir, args.database.as_deref()).await?;
+    println!(
+        "Checked the transparency logs in the {}",
+        location.describe()
+    );
+    let mut failed = Vec::new();
+    for check in &checks {
+        match &check.result {
+            Ok(r) => println!(
+                "  {}: {} entries, {} tiles and {} checkpoints agree; root {} at size {}",
+                check.name, r.entries, r.tiles, r.checkpoints, r.root, r.entries
+            ),
+            Err(reason) => {
+                println!("  {}: INCONSISTENT: {reason}", check.name);
+                failed.push(check.name);
+            }
+        }
+    }
+    if failed.is_empty() {
+        println!("OK: every stored checkpoint is consistent with the recomputed trees");
+        Ok(())
+    } else {
+        Err(Failure::other(anyhow::anyhow!(
+            "the transparency log is inconsistent: {}",
+            failed.join(", ")
+        )))
     }
 }
 

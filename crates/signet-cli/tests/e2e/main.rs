@@ -39,6 +39,9 @@ mod keys;
 mod local_input;
 mod policy;
 mod server;
+mod server_durability;
+mod server_log;
+mod server_process;
 mod sign_verify;
 mod sigstore_peers;
 mod tls;
@@ -61,6 +64,8 @@ fn main() {
         local_input::tests,
         policy::tests,
         server::tests,
+        server_durability::tests,
+        server_log::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         tls::tests,

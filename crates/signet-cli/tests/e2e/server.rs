@@ -13,14 +13,12 @@
 //! sign-and-verify round trips through the transparency log are the log's
 //! tests.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use signet_testing::{Claims, IssuerOptions, OidcIssuer, Workflow};
 
-use crate::harness::{Local, Peers, Run, tests};
+use crate::harness::{Local, Peers, tests};
+use crate::server_process::{DataDir, ServerProcess, peer, run, signet};
 
 tests![
     init_refuses_plain_http_issuers_and_existing_directories,
@@ -29,166 +27,13 @@ tests![
     openssl_timestamps_verify_with_openssl,
 ];
 
-const PASSWORD: &str = "server e2e password";
 const EMAIL: &str = "release@example.test";
 
-fn signet(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
-    c.args(args)
-        .current_dir(dir)
-        .env("SIGNET_SERVER_PASSWORD", PASSWORD)
-        .env_remove("SIGNET_DATABASE_URL")
-        .stdin(Stdio::null());
-    c
-}
-
-fn run(mut c: Command) -> Run {
-    let out = c
-        .output()
-        .unwrap_or_else(|e| panic!("running {:?}: {e}", c.get_program()));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A `signet server run` process, stopped (SIGTERM) when dropped.
-struct ServerProcess {
-    child: Option<Child>,
-    url: String,
-    dir: PathBuf,
-    _temp: tempfile::TempDir,
-}
-
-impl ServerProcess {
-    fn start(issuers: &[String]) -> Self {
-        let temp = tempfile::tempdir().unwrap();
-        let dir = temp.path().join("sigstore");
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut args = vec![
-            "server",
-            "init",
-            dir.to_str().unwrap(),
-            "--public-url",
-            &url,
-        ];
-        for i in issuers {
-            args.extend(["--oidc-issuer", i.as_str()]);
-        }
-        run(signet(temp.path(), &args)).ok();
-        let child = signet(
-            temp.path(),
-            &[
-                "server",
-                "run",
-                dir.to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--log-format",
-                "json",
-            ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        let server = Self {
-            child: Some(child),
-            url,
-            dir,
-            _temp: temp,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            let ok = Command::new("curl")
-                .args(["-sf", "-o", "/dev/null"])
-                .arg(format!("{}/readyz", self.url))
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("signet server did not become ready at {}", self.url);
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    fn curl(&self, path: &str) -> String {
-        let out = Command::new("curl")
-            .args(["-sf"])
-            .arg(format!("{}{path}", self.url))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "GET {path}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Sends SIGTERM and returns the exit status and the log.
-    fn terminate(mut self) -> (Option<i32>, String) {
-        let child = self.child.take().unwrap();
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A peer program with its own HOME and TUF root, no ambient credentials
-/// and no route off the machine.
-fn peer(program: &Path, dir: &Path, home: &Path) -> Command {
-    let mut c = Command::new(program);
-    c.current_dir(dir).stdin(Stdio::null());
-    for var in [
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "GITHUB_ACTIONS",
-        "SIGSTORE_ID_TOKEN",
-        "SIGSTORE_ROOT_FILE",
-        "SIGSTORE_REKOR_PUBLIC_KEY",
-        "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
-        "SIGSTORE_TSA_CERTIFICATE_FILE",
-        "COSIGN_EXPERIMENTAL",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("HOME", home)
-        .env("TUF_ROOT", home.join("tuf"))
-        .env("XDG_CACHE_HOME", home.join("cache"));
-    c
+/// A server on a fresh data directory trusting `issuers`.
+fn start(issuers: &[String]) -> (DataDir, ServerProcess) {
+    let data = DataDir::init(issuers, str::to_owned);
+    let server = ServerProcess::run(&data, None);
+    (data, server)
 }
 
 fn init_refuses_plain_http_issuers_and_existing_directories(_: &Local) {
@@ -299,7 +144,7 @@ fn init_refuses_plain_http_issuers_and_existing_directories(_: &Local) {
 fn cosign_gets_a_keyless_certificate_and_its_sct_check_passes(p: &Peers) {
     let peers = &p.peers;
     let issuer = OidcIssuer::start().unwrap();
-    let server = ServerProcess::start(&[issuer.issuer_url().to_owned()]);
+    let (_data, server) = start(&[issuer.issuer_url().to_owned()]);
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
     let home = d.join("home");
@@ -510,7 +355,7 @@ with ctx.signer(IdentityToken(token)) as signer:
 fn sigstore_python_gets_a_certificate_from_v2_and_a_timestamp(p: &Peers) {
     let peers = &p.peers;
     let issuer = OidcIssuer::start_with(IssuerOptions::actions_instance()).unwrap();
-    let server = ServerProcess::start(&[format!("{}=gitea-actions", issuer.issuer_url())]);
+    let (_data, server) = start(&[format!("{}=gitea-actions", issuer.issuer_url())]);
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
     let home = d.join("home");
@@ -545,7 +390,7 @@ fn sigstore_python_gets_a_certificate_from_v2_and_a_timestamp(p: &Peers) {
 }
 
 fn openssl_timestamps_verify_with_openssl(_: &Local) {
-    let server = ServerProcess::start(&[]);
+    let (_data, server) = start(&[]);
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
     std::fs::write(d.join("data"), b"timestamped data\n").unwrap();

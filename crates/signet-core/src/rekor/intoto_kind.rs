@@ -331,3 +331,158 @@ impl IntotoV002 {
         })
     }
 }
+
+/// The envelope of an intoto proposal, kept until its signatures are
+/// checked: the log records only hashes of it, so the check must happen
+/// before logging, as Rekor's `Unmarshal` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IntotoProposal {
+    /// `PAE(payloadType, payload)`, what each signature covers.
+    pae: Vec<u8>,
+    /// The raw signatures.
+    signatures: Vec<Vec<u8>>,
+    /// The PEM keys or certificates offered to verify them.
+    keys: Vec<Vec<u8>>,
+    /// 0.0.2: every signature must verify under one of the keys; 0.0.1:
+    /// one verifying signature is enough (Rekor's DSSE verifier, threshold 1).
+    every_signature: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProposalEnvelopeV001 {
+    #[serde(default)]
+    payload: Option<String>,
+    #[serde(default)]
+    payload_type: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    signatures: Vec<Option<RawProposalSignatureV001>>,
+}
+
+#[derive(Deserialize)]
+struct RawProposalSignatureV001 {
+    #[serde(default)]
+    sig: Option<String>,
+}
+
+impl IntotoProposal {
+    /// The envelope of an intoto 0.0.1 proposal: `content.envelope` (a JSON
+    /// string) signed by `publicKey`. A proposal without an envelope (the
+    /// logged form, hashes only) proves nothing and is refused.
+    pub(crate) fn from_v001_spec(spec: &Value) -> Result<Self, FormatError> {
+        let text = spec
+            .pointer("/content/envelope")
+            .and_then(Value::as_str)
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| FormatError::malformed(WHAT, "missing envelope content"))?;
+        let key = spec
+            .get("publicKey")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let key = decode_bytes(WHAT, "publicKey", key)?;
+        let env: RawProposalEnvelopeV001 = serde_json::from_str(text)
+            .map_err(|e| FormatError::malformed(WHAT, format!("envelope: {e}")))?;
+        let payload_type = env.payload_type.unwrap_or_default();
+        let payload = decode_bytes(WHAT, "envelope payload", &env.payload.unwrap_or_default())?;
+        let signatures = env
+            .signatures
+            .into_iter()
+            .flatten()
+            .map(|s| decode_bytes(WHAT, "envelope sig", s.sig.as_deref().unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(&payload_type, &payload, signatures, vec![key], false)
+    }
+
+    /// The envelope of an intoto 0.0.2 proposal: `content.envelope` with
+    /// `payload` and each `sig` base64 of the envelope's own base64 strings,
+    /// and a `publicKey` beside each signature.
+    pub(crate) fn from_v002_spec(spec: &Value) -> Result<Self, FormatError> {
+        let env = spec
+            .pointer("/content/envelope")
+            .ok_or_else(|| FormatError::malformed(WHAT, "missing envelope property"))?;
+        let env: RawEnvelopeV002 = serde_json::from_value(env.clone())
+            .map_err(|e| FormatError::malformed(WHAT, format!("envelope: {e}")))?;
+        let outer = env
+            .payload
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| FormatError::malformed(WHAT, "missing envelope content"))?;
+        let (_, payload) = double_decoded("payload", &outer)?;
+        let mut signatures = Vec::new();
+        let mut keys = Vec::new();
+        for s in env.signatures.into_iter().flatten() {
+            let (_, sig) = double_decoded("sig", s.sig.as_deref().unwrap_or_default())?;
+            signatures.push(sig);
+            keys.push(decode_bytes(
+                WHAT,
+                "publicKey",
+                s.public_key.as_deref().unwrap_or_default(),
+            )?);
+        }
+        let payload_type = env.payload_type.unwrap_or_default();
+        Self::new(&payload_type, &payload, signatures, keys, true)
+    }
+
+    fn new(
+        payload_type: &str,
+        payload: &[u8],
+        signatures: Vec<Vec<u8>>,
+        keys: Vec<Vec<u8>>,
+        every_signature: bool,
+    ) -> Result<Self, FormatError> {
+        if payload.is_empty() || payload_type.is_empty() {
+            return Err(FormatError::malformed(
+                WHAT,
+                "invalid DSSE envelope: payload and payloadType are required",
+            ));
+        }
+        if signatures.is_empty() || signatures.len() > MAX_DSSE_SIGNATURES {
+            return Err(FormatError::malformed(
+                WHAT,
+                format!(
+                    "invalid DSSE envelope: {} signatures (expected 1 to {MAX_DSSE_SIGNATURES})",
+                    signatures.len()
+                ),
+            ));
+        }
+        if signatures.iter().any(Vec::is_empty) || keys.iter().any(Vec::is_empty) {
+            return Err(FormatError::malformed(
+                WHAT,
+                "a signature lacks sig or publicKey",
+            ));
+        }
+        Ok(Self {
+            pae: crate::dsse::pae(payload_type, payload),
+            signatures,
+            keys,
+            every_signature,
+        })
+    }
+
+    /// Checks the envelope's signatures against the offered keys.
+    pub(crate) fn verify(&self) -> Result<(), FormatError> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|pem_bytes| pem::verifier_public_key(pem_bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let verified = |sig: &Vec<u8>| keys.iter().any(|k| k.verify(&self.pae, sig).is_ok());
+        let ok = if self.every_signature {
+            self.signatures.iter().all(verified)
+        } else {
+            self.signatures.iter().any(verified)
+        };
+        if ok {
+            Ok(())
+        } else if self.every_signature {
+            Err(FormatError::malformed(
+                WHAT,
+                "could not verify envelope: all signatures must have a key that verifies it",
+            ))
+        } else {
+            Err(FormatError::malformed(
+                WHAT,
+                "could not verify envelope: no signature verifies with the public key",
+            ))
+        }
+    }
+}

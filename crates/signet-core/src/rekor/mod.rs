@@ -26,6 +26,8 @@ pub use hashedrekord::{HashedRekordV001, HashedRekordV002, V002Verifier};
 pub use intoto_kind::{IntotoSignatureV002, IntotoV001, IntotoV002};
 pub use rekord_kind::RekordV001;
 
+use intoto_kind::IntotoProposal;
+
 use crate::error::FormatError;
 use crate::jcs;
 use crate::limits::MAX_REKOR_ENTRY_BYTES;
@@ -184,6 +186,9 @@ enum Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposedEntry {
     entry: LoggedEntry,
+    /// An intoto proposal's envelope, for [`Self::verify_signatures`] (the
+    /// logged entry keeps only its hashes).
+    intoto: Option<IntotoProposal>,
 }
 
 impl ProposedEntry {
@@ -199,8 +204,14 @@ impl ProposedEntry {
                 "hashedrekord 0.0.2 is a Rekor v2 entry; send it to /api/v2/log/entries",
             ));
         }
+        let intoto = match (e.kind.as_str(), e.api_version.as_str()) {
+            ("intoto", "0.0.1") => Some(IntotoProposal::from_v001_spec(&spec)?),
+            ("intoto", "0.0.2") => Some(IntotoProposal::from_v002_spec(&spec)?),
+            _ => None,
+        };
         Ok(Self {
             entry: LoggedEntry::from_parts(&e.kind, &e.api_version, spec, Origin::Proposed)?,
+            intoto,
         })
     }
 
@@ -235,23 +246,26 @@ impl ProposedEntry {
             request.ok_or_else(|| FormatError::malformed(WHAT, "no hashedRekordRequestV002"))?;
         Ok(Self {
             entry: LoggedEntry::HashedRekordV002(HashedRekordV002::from_request(request)?),
+            intoto: None,
         })
     }
 
-    /// Checks the proposal's signature as Rekor does before logging it.
+    /// Checks the proposal's signatures as Rekor does before logging it.
     /// hashedrekord signatures are checked here (SHA-256 digests, ECDSA and
     /// RSA keys); dsse proposals were already checked when read (every
     /// signature must verify under a verifier to be logged); intoto
-    /// proposals are refused, since signet does not keep their envelope.
+    /// envelopes are checked here over their PAE (0.0.1: a signature
+    /// verifies with the entry's key; 0.0.2: every signature verifies with
+    /// one of the keys given beside the signatures).
     pub fn verify_signatures(&self) -> Result<(), FormatError> {
         match &self.entry {
             LoggedEntry::HashedRekordV001(e) => e.verify_signature(),
             LoggedEntry::HashedRekordV002(e) => e.verify_signature(),
             LoggedEntry::DsseV001(_) => Ok(()),
-            LoggedEntry::IntotoV001(_) | LoggedEntry::IntotoV002(_) => Err(FormatError::malformed(
-                WHAT,
-                "intoto proposals are not accepted; use dsse or hashedrekord",
-            )),
+            LoggedEntry::IntotoV001(_) | LoggedEntry::IntotoV002(_) => match &self.intoto {
+                Some(envelope) => envelope.verify(),
+                None => Err(FormatError::malformed(WHAT, "intoto entry has no envelope")),
+            },
             LoggedEntry::RekordV001(_) => Err(FormatError::malformed(
                 WHAT,
                 "rekord proposals are not accepted; use hashedrekord",

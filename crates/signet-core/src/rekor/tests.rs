@@ -377,3 +377,78 @@ fn rekord_v001_logged_entry_of_a_2021_cosign_signature() {
             .contains("minisign")
     );
 }
+
+#[test]
+fn intoto_envelopes_are_verified_before_logging() {
+    use crate::keys::PrivateKey;
+    let key = PrivateKey::generate_p256().unwrap();
+    let other = PrivateKey::generate_p256().unwrap();
+    let payload = br#"{"_type":"https://in-toto.io/Statement/v0.1","subject":[]}"#;
+    let payload_type = "application/vnd.in-toto+json";
+    let pae = crate::dsse::pae(payload_type, payload);
+    let sig = b64(&key.sign(&pae).unwrap());
+    let pem = key.public_key().to_pem();
+    let envelope = |sig: &str| {
+        serde_json::json!({"payloadType": payload_type, "payload": b64(payload),
+            "signatures": [{"keyid": "", "sig": sig}]})
+        .to_string()
+    };
+    let v1 = |env: &str, pem: &str| {
+        serde_json::json!({"kind": "intoto", "apiVersion": "0.0.1", "spec": {
+            "content": {"envelope": env}, "publicKey": b64(pem.as_bytes())}})
+        .to_string()
+    };
+    ProposedEntry::parse_v1(v1(&envelope(&sig), &pem).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap();
+    // Another key's envelope, or a signature over something else, is refused.
+    let err = ProposedEntry::parse_v1(v1(&envelope(&sig), &other.public_key().to_pem()).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap_err();
+    assert!(err.to_string().contains("no signature verifies"), "{err}");
+    let forged = b64(&key.sign(b"something else").unwrap());
+    assert!(
+        ProposedEntry::parse_v1(v1(&envelope(&forged), &pem).as_bytes())
+            .unwrap()
+            .verify_signatures()
+            .is_err()
+    );
+    // A proposal must carry its envelope: hashes alone prove nothing.
+    let hashes_only = serde_json::json!({"kind": "intoto", "apiVersion": "0.0.1", "spec": {
+        "content": {"hash": {"algorithm": "sha256", "value": "00".repeat(32)},
+                    "payloadHash": {"algorithm": "sha256", "value": "00".repeat(32)}},
+        "publicKey": b64(pem.as_bytes())}});
+    let err = ProposedEntry::parse_v1(hashes_only.to_string().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string().contains("missing envelope content"),
+        "{err}"
+    );
+
+    // 0.0.2: every signature must verify under one of the keys.
+    let v2 = |sigs: &[(&str, &str)]| {
+        let sigs: Vec<_> = sigs
+            .iter()
+            .map(|(s, k)| serde_json::json!({"sig": b64(s.as_bytes()), "publicKey": b64(k.as_bytes())}))
+            .collect();
+        serde_json::json!({"kind": "intoto", "apiVersion": "0.0.2", "spec": {"content": {
+            "envelope": {"payloadType": payload_type, "payload": b64(b64(payload).as_bytes()),
+                "signatures": sigs},
+            "hash": {"algorithm": "sha256", "value": "00".repeat(32)}}}})
+        .to_string()
+    };
+    ProposedEntry::parse_v1(v2(&[(&sig, &pem)]).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap();
+    let other_pem = other.public_key().to_pem();
+    let err = ProposedEntry::parse_v1(v2(&[(&sig, &pem), (&forged, &other_pem)]).as_bytes())
+        .unwrap()
+        .verify_signatures()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("all signatures must have a key"),
+        "{err}"
+    );
+}

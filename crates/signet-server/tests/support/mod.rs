@@ -37,6 +37,16 @@ impl TestServer {
         tweak: impl FnOnce(&mut ServerConfig),
         tls: Option<TlsFiles>,
     ) -> Self {
+        Self::start_with(issuers, tweak, tls, None)
+    }
+
+    /// [`Self::start`], with the transparency log in `database` when given.
+    pub fn start_with(
+        issuers: Vec<IssuerConfig>,
+        tweak: impl FnOnce(&mut ServerConfig),
+        tls: Option<TlsFiles>,
+        database: Option<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("server");
         let report = init(
@@ -63,7 +73,7 @@ impl TestServer {
                 zeroize::Zeroizing::new(PASSWORD.to_vec()),
                 RunOptions {
                     listen: "127.0.0.1:0".parse().unwrap(),
-                    database: None,
+                    database,
                     tls: tls.clone(),
                 },
             ))
@@ -122,23 +132,14 @@ impl TestServer {
             if let Some(t) = bearer {
                 r = r.bearer_auth(t);
             }
-            let r = r.send().await.unwrap();
-            Reply {
-                status: r.status().as_u16(),
-                content_type: r
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned(),
-                retry_after: r
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-                body: r.bytes().await.unwrap().to_vec(),
-            }
+            Reply::read(r.send().await.unwrap()).await
         })
+    }
+
+    /// A GET with the whole answer (status, headers, bytes).
+    pub fn fetch(&self, path: &str) -> Reply {
+        let url = format!("{}{path}", self.url);
+        self.block_on(async move { Reply::read(reqwest::get(&url).await.unwrap()).await })
     }
 
     pub fn trusted_root(&self) -> TrustedRoot {
@@ -160,10 +161,35 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub retry_after: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Reply {
+    async fn read(r: reqwest::Response) -> Self {
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Reply {
+            status: r.status().as_u16(),
+            content_type: header("content-type").unwrap_or_default(),
+            retry_after: header("retry-after"),
+            headers: r.headers().clone(),
+            body: r.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    /// A response header, if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
