@@ -42,6 +42,7 @@ mod server;
 mod server_durability;
 mod server_log;
 mod server_process;
+mod server_signet;
 mod sign_verify;
 mod sigstore_peers;
 mod tls;
@@ -66,6 +67,7 @@ fn main() {
         server::tests,
         server_durability::tests,
         server_log::tests,
+        server_signet::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         tls::tests,
