@@ -57,7 +57,7 @@ step curl -sfO "$sigstore/trusted_root.json"
 
 echo
 echo "# The CI job: the runner offers ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN (no token on the command line)."
-job=$(curl -sf -d '{"profile":"gitea-actions"}' "$issuer/_test/actions-job")
+job=$(curl -sf -H 'Content-Type: application/json' -d '{"profile":"gitea-actions"}' "$issuer/_test/actions-job")
 ACTIONS_ID_TOKEN_REQUEST_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["request_url"])' "$job")
 ACTIONS_ID_TOKEN_REQUEST_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["request_token"])' "$job")
 export ACTIONS_ID_TOKEN_REQUEST_URL ACTIONS_ID_TOKEN_REQUEST_TOKEN

@@ -256,7 +256,7 @@ start_mock_sigstore() {
 # (`cargo build -p signet-testing`) or set SIGNET_TEST_OIDC_BIN. Arguments go
 # to the binary (e.g. `--path-prefix /api/actions` for a Gitea/Forgejo-shaped
 # issuer). Exports SIGNET_TEST_OIDC_URL, the issuer URL; tokens come from
-# `curl -d '{"profile":"email","email":"a@example.test"}' $SIGNET_TEST_OIDC_URL/_test/token`.
+# `curl -H 'Content-Type: application/json' -d '{"profile":"email","email":"a@example.test"}' $SIGNET_TEST_OIDC_URL/_test/token`.
 start_test_oidc() {
   local bin=${SIGNET_TEST_OIDC_BIN:-${CARGO_TARGET_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target}/debug/signet-test-oidc}
   local pid

@@ -2,7 +2,7 @@
 //!
 //! Prints `issuer <URL>` on stdout once it listens (and writes the URL to
 //! `--url-file`), then serves until it is killed. Mint tokens with
-//! `curl -d '{"profile":"email","email":"a@example.test"}' <URL>/_test/token`.
+//! `curl -H 'Content-Type: application/json' -d '{"profile":"email","email":"a@example.test"}' <URL>/_test/token`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
