@@ -15,9 +15,9 @@ use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE};
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::referrer::{bundle_layer, is_bundle_artifact_type};
 use signet_oci::referrers::ReferrerStore;
-use signet_oci::{Reference, RegistryClient};
 use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{PayloadError, SignatureStore, SignatureStoreError};
+use signet_oci::{Reference, RegistryClient};
 use thiserror::Error;
 
 use signet_verify::{
@@ -75,13 +75,10 @@ async fn verify_digest(
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<VerifiedImage, ImageVerifyError> {
+    let predicted = predicted_payloads(image, policy);
     let (bundles, layers) = tokio::join!(
         bundle_referrers(store.client(), image, policy.digest()),
-        store.signature_layers(
-            image.repository_ref(),
-            policy.digest(),
-            &predicted_payloads(image, policy),
-        )
+        store.signature_layers(image.repository_ref(), policy.digest(), &predicted)
     );
     let mut verification = verifier.start_image(policy);
     for rejection in bundles.unreadable {
@@ -148,7 +145,11 @@ async fn bundle_referrers(
     let mut out = ImageSignatures::default();
     let repo = image.repository_ref();
     let referrers = ReferrerStore::new(client.clone());
-    let listing = format!("{}:{}", repo.repo_name(), signet_core::referrer::fallback_tag(digest));
+    let listing = format!(
+        "{}:{}",
+        repo.repo_name(),
+        signet_core::referrer::fallback_tag(digest)
+    );
     let entries = match referrers.list(repo, digest).await {
         Ok(entries) => entries,
         Err(e) => {
@@ -264,13 +265,10 @@ pub async fn fetch_signatures(
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<ImageSignatures, SignatureStoreError> {
+    let predicted = predicted_payloads(image, policy);
     let (bundles, layers) = tokio::join!(
         bundle_referrers(store.client(), image, policy.digest()),
-        store.signature_layers(
-            image.repository_ref(),
-            policy.digest(),
-            &predicted_payloads(image, policy),
-        )
+        store.signature_layers(image.repository_ref(), policy.digest(), &predicted)
     );
     let mut layers = layers?;
     let mut out = bundles;
