@@ -184,6 +184,62 @@ fn signet_signs_and_verifies_images_and_blobs_against_the_server(env: &Env) {
     )
     .ok();
 
+    // An image through the served signing config (Rekor v2 and the TSA):
+    // its evidence fits only a Sigstore bundle, attached as an OCI 1.1
+    // referrer, which verify reads first.
+    let (referred, referred_digest) = env.push_image(&unique_repo("server-signet-v2"));
+    let before = s.tree_sizes();
+    env.signet(
+        d,
+        &[
+            "sign",
+            "--yes",
+            HTTP,
+            "--signing-config",
+            "signing_config.json",
+            "--trusted-root",
+            &root,
+            "--identity-token",
+            &token,
+            "--registry-referrers-mode",
+            "oci-1-1",
+            &referred,
+        ],
+    )
+    .ok();
+    assert_eq!(
+        s.tree_sizes(),
+        (before.0, before.1 + 1),
+        "one Rekor v2 entry"
+    );
+    let verified = env
+        .signet(
+            d,
+            &[
+                "verify",
+                HTTP,
+                "--trusted-root",
+                &root,
+                "--certificate-identity",
+                EMAIL,
+                "--certificate-oidc-issuer",
+                iss,
+                &referred,
+            ],
+        )
+        .ok();
+    // What verified is the bundle's statement over the image digest.
+    assert!(
+        verified
+            .stdout
+            .contains("https://sigstore.dev/cosign/sign/v1")
+            && verified
+                .stdout
+                .contains(referred_digest.trim_start_matches("sha256:")),
+        "{}",
+        verified.stdout
+    );
+
     // A blob through the served signing config: Rekor v2 (the config's
     // first choice) and a timestamp from the server's TSA.
     std::fs::write(d.join("blob"), b"artefact signed by signet\n").unwrap();
