@@ -6,11 +6,12 @@
 //! pass, and that 100 concurrent first requests for one digest cause one
 //! verification.
 
-use std::path::Path;
-use std::sync::{Arc, Barrier};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Barrier, OnceLock};
 
 use crate::enforce_process::{ACCEPT_MANIFESTS, Answer, Daemon, curl, metric};
-use crate::harness::{Context, Env, signet_key_pair, tests, unique_repo};
+use crate::harness::{Context, Env, Run, signet_key_pair, tests, unique_repo};
 use crate::sigstore_peers::Sigstore;
 
 tests![
@@ -19,7 +20,72 @@ tests![
     cosign_signs_through_the_gate_right_after_a_push,
     gate_refuses_a_keyless_signature_of_another_identity,
     hundred_concurrent_first_requests_cause_one_verification,
+    podman_pulls_through_the_gate,
 ];
+
+/// podman 4.3 as `scripts/setup-peers.sh` installs it, beside the services.
+pub struct Podman {
+    env: &'static Env,
+    bin: PathBuf,
+}
+
+impl Context for Podman {
+    fn get() -> Result<&'static Self, String> {
+        static PODMAN: OnceLock<Result<Podman, String>> = OnceLock::new();
+        PODMAN
+            .get_or_init(|| {
+                let env = Env::get()?;
+                let bin = env.peers.join("bin/podman");
+                if !bin.is_file() {
+                    return Err(format!(
+                        "{} not found: scripts/setup-peers.sh installs podman",
+                        bin.display()
+                    ));
+                }
+                Ok(Podman { env, bin })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl Podman {
+    /// `podman pull` of `image` into a store in `dir` (vfs, no runtime
+    /// needed), plain HTTP, no signature policy of its own.
+    fn pull(&self, dir: &Path, image: &str) -> Run {
+        std::fs::write(
+            dir.join("podman-policy.json"),
+            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )
+        .unwrap();
+        let out = Command::new(&self.bin)
+            .arg("--root")
+            .arg(dir.join("podman-store"))
+            .arg("--runroot")
+            .arg(dir.join("podman-run"))
+            .args([
+                "--storage-driver",
+                "vfs",
+                "pull",
+                "-q",
+                "--tls-verify=false",
+            ])
+            .arg("--signature-policy")
+            .arg(dir.join("podman-policy.json"))
+            .arg(image)
+            .env("HOME", self.env.home.path())
+            .env("XDG_RUNTIME_DIR", dir)
+            .env("REGISTRIES_CONFIG_PATH", dir.join("registries.conf"))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
 
 const NO_TLOG: &str = "--tlog-upload=false";
 
@@ -597,5 +663,33 @@ fn hundred_concurrent_first_requests_cause_one_verification(env: &Env) {
         ),
         CLIENTS as f64,
         "{metrics}"
+    );
+}
+
+fn podman_pulls_through_the_gate(p: &Podman) {
+    let env = p.env;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("registries.conf"), "").unwrap();
+    signet_key_pair(env, d, "trusted");
+    let project = unique_repo("gate-podman");
+    let (signed, _) = env.push_distinct_image(&format!("{project}/signed"), &project);
+    env.push_distinct_image(&format!("{project}/unsigned"), &format!("{project}-u"));
+    env.signet(d, &["sign", "--key", "trusted.key", NO_TLOG, &signed])
+        .ok();
+    let policy = key_policy(d, &env.registry, &project);
+    let gate = gate(env, d, &policy, &format!("http://{}", env.registry), &[]);
+    let run = p.pull(d, &format!("{}/{project}/signed:v1", gate.addr));
+    assert_eq!(run.code, 0, "podman pull: {}", run.stderr);
+    assert!(!run.stdout.trim().is_empty(), "podman printed no image ID");
+    let run = p.pull(d, &format!("{}/{project}/unsigned:v1", gate.addr));
+    assert_ne!(
+        run.code, 0,
+        "podman pulled an unsigned image through the gate"
+    );
+    assert!(
+        run.stderr.contains("412") || run.stderr.contains("not signed"),
+        "{}",
+        run.stderr
     );
 }
