@@ -148,12 +148,8 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
     registry(&a.registry)?;
     certificate_material(&a.certificate, false)?;
     rekor_url(&a.tlog)?;
-    if a.new_bundle_format {
-        return Err(not_yet("--new-bundle-format", Pending::Bundles));
-    }
-    if a.experimental_oci11 {
-        return Err(not_yet("--experimental-oci11", Pending::Bundles));
-    }
+    // --new-bundle-format and --experimental-oci11 ask for what `verify`
+    // always does: Sigstore bundle referrers are read first, then `.sig`.
     if !a.check_claims {
         return Err(not_supported(
             "--check-claims=false",

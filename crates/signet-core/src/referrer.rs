@@ -143,6 +143,60 @@ impl BundleReferrer {
     }
 }
 
+/// The prefix of every Sigstore bundle media type (and of the artifact type
+/// of a referrer that carries one).
+pub const BUNDLE_MEDIA_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+
+/// Whether a referrer's artifact type says it carries a Sigstore bundle.
+pub fn is_bundle_artifact_type(artifact_type: Option<&str>) -> bool {
+    artifact_type.is_some_and(|t| t.starts_with(BUNDLE_MEDIA_TYPE_PREFIX))
+}
+
+/// The bundle layer of a referrer manifest: its one layer whose media type
+/// is a Sigstore bundle's (cosign 3 and signet write exactly one).
+pub fn bundle_layer(manifest: &[u8]) -> Result<ContentDescriptor, FormatError> {
+    const WHAT: &str = "bundle referrer manifest";
+    if manifest.len() > crate::limits::MAX_MANIFEST_BYTES {
+        return Err(FormatError::TooLarge {
+            what: WHAT,
+            size: manifest.len(),
+            limit: crate::limits::MAX_MANIFEST_BYTES,
+        });
+    }
+    let value: Value =
+        serde_json::from_slice(manifest).map_err(|e| FormatError::malformed(WHAT, e))?;
+    let layers = value
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| FormatError::malformed(WHAT, "no layers"))?;
+    let mut bundles = layers.iter().filter(|l| {
+        l.get("mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.starts_with(BUNDLE_MEDIA_TYPE_PREFIX))
+    });
+    let (Some(layer), None) = (bundles.next(), bundles.next()) else {
+        return Err(FormatError::malformed(
+            WHAT,
+            "expected exactly one Sigstore bundle layer",
+        ));
+    };
+    let digest = layer
+        .get("digest")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FormatError::malformed(WHAT, "the bundle layer has no digest"))?
+        .parse::<Digest>()
+        .map_err(|e| FormatError::malformed(WHAT, e))?;
+    Ok(ContentDescriptor {
+        media_type: layer
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        digest,
+        size: layer.get("size").and_then(Value::as_u64).unwrap_or(0),
+    })
+}
+
 /// The fallback tag of a subject: `sha256-<hex>`.
 pub fn fallback_tag(subject: &Digest) -> String {
     format!("sha256-{}", subject.hex())
@@ -354,9 +408,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_bundle_layer_is_found_in_what_signet_writes() {
+        let r = referrer();
+        let layer = bundle_layer(&r.manifest_bytes()).unwrap();
+        assert_eq!(layer.digest, r.bundle_digest);
+        assert_eq!(layer.size, 6);
+        assert!(is_bundle_artifact_type(Some(&r.bundle_media_type)));
+        assert!(!is_bundle_artifact_type(Some("application/spdx+json")));
+        assert!(!is_bundle_artifact_type(None));
+        // No bundle layer, two bundle layers, no digest: refused.
+        for bad in [
+            r#"{"layers":[]}"#,
+            r#"{"layers":[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"sha256:00"}]}"#,
+            r#"{"layers":[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}"#,
+            r#"{"layers":[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+            "[]",
+        ] {
+            assert!(bundle_layer(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_bytes_parse_or_fail_cleanly(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = bundle_layer(&bytes);
             let _ = parse_referrers_index(&bytes);
             let _ = index_with_entry(Some(&bytes), &referrer().index_entry(b"m"));
         }

@@ -11,7 +11,8 @@
 //!   key certified by Fulcio) → timestamp and log → store in the `.sig`
 //!   layout, as an OCI 1.1 referrer bundle, or both.
 //! - [`blob`]: sign a blob, log it, and make its v0.3 bundle.
-//! - [`verify`]: resolve → fetch the signature layers → convert each to the
+//! - [`verify`]: resolve → fetch the bundle referrers and the signature
+//!   layers → convert each to the
 //!   bundle model at the edge → [`Verifier`](signet_verify::Verifier).
 //! - [`detached`]: resolve → check one signature given on the command line
 //!   (`verify --signature`).

@@ -1,14 +1,23 @@
 //! Verifying images in a registry: fetch the signatures, convert them to the
 //! bundle model, and hand them to the [`Verifier`]. The network part lives
 //! here so that the [`Verifier`] itself only ever sees bytes.
+//!
+//! Both layouts are read, bundles first (as cosign 3 does): Sigstore bundles
+//! attached to the image as OCI 1.1 referrers (the referrers API, or the
+//! `sha256-<hex>` fallback index), then the legacy `sha256-<hex>.sig`
+//! manifest. The two lookups run at the same time.
 
 use std::collections::BTreeMap;
 
 use signet_core::Digest;
+use signet_core::bundle::Bundle;
+use signet_core::limits::{MAX_PAYLOAD_BYTES, MAX_SIGNATURE_BYTES_PER_IMAGE};
 use signet_core::payload::SimpleSigningPayload;
-use signet_oci::Reference;
+use signet_core::referrer::{bundle_layer, is_bundle_artifact_type};
+use signet_oci::referrers::ReferrerStore;
 use signet_oci::resolve::{ImageLookupError, resolve_image};
 use signet_oci::signatures::{PayloadError, SignatureStore, SignatureStoreError};
+use signet_oci::{Reference, RegistryClient};
 use thiserror::Error;
 
 use signet_verify::{
@@ -66,14 +75,21 @@ async fn verify_digest(
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<VerifiedImage, ImageVerifyError> {
-    let mut layers = store
-        .signature_layers(
-            image.repository_ref(),
-            policy.digest(),
-            &predicted_payloads(image, policy),
-        )
-        .await?;
+    let predicted = predicted_payloads(image, policy);
+    let (bundles, layers) = tokio::join!(
+        bundle_referrers(store.client(), image, policy.digest()),
+        store.signature_layers(image.repository_ref(), policy.digest(), &predicted)
+    );
     let mut verification = verifier.start_image(policy);
+    for rejection in bundles.unreadable {
+        verification.reject(rejection.origin, rejection.reason);
+    }
+    for candidate in &bundles.candidates {
+        if verification.offer(&candidate.payload, &candidate.bundle, &candidate.origin) {
+            return finish(verification, image);
+        }
+    }
+    let mut layers = layers?;
     // Each layer is checked as its payload arrives; the first that satisfies
     // the policy ends the verification, and dropping `layers` stops the
     // fetches still in flight. Layers that cannot be read are rejections,
@@ -96,12 +112,102 @@ async fn verify_digest(
             Err(e) => verification.reject(signature.origin, e.to_string()),
         }
     }
+    finish(verification, image)
+}
+
+fn finish(
+    verification: signet_verify::ImageVerification<'_>,
+    image: &Reference,
+) -> Result<VerifiedImage, ImageVerifyError> {
     verification
         .finish()
         .map_err(|error| ImageVerifyError::Verify {
             reference: image.to_string(),
             error,
         })
+}
+
+/// The most bundle referrers read for one image: cosign and signet attach
+/// one per signature, and a registry cannot make signet read more.
+const MAX_BUNDLE_REFERRERS: usize = 32;
+
+/// Sigstore bundles attached to `digest` as OCI 1.1 referrers, read and
+/// parsed (each capped at [`MAX_PAYLOAD_BYTES`], all of them together at
+/// [`MAX_SIGNATURE_BYTES_PER_IMAGE`], checked against their digests).
+/// Referrers of other artifact types (SBOMs, say) are not read. Anything
+/// that cannot be read is a rejection, never fatal: the legacy layout may
+/// still hold a good signature.
+async fn bundle_referrers(
+    client: &RegistryClient,
+    image: &Reference,
+    digest: &Digest,
+) -> ImageSignatures {
+    let mut out = ImageSignatures::default();
+    let repo = image.repository_ref();
+    let referrers = ReferrerStore::new(client.clone());
+    let listing = format!(
+        "{}:{}",
+        repo.repo_name(),
+        signet_core::referrer::fallback_tag(digest)
+    );
+    let entries = match referrers.list(repo, digest).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.registry_failures += 1;
+            out.unreadable.push(Rejection::other(
+                format!("referrers of {digest}"),
+                format!("the bundle referrers could not be listed ({listing}): {e}"),
+            ));
+            return out;
+        }
+    };
+    let mut read_bytes = 0usize;
+    for entry in entries
+        .iter()
+        .filter(|e| is_bundle_artifact_type(e.artifact_type.as_deref()))
+        .take(MAX_BUNDLE_REFERRERS)
+    {
+        let origin = format!("{}@{} (bundle referrer)", repo.repo_name(), entry.digest);
+        let read = async {
+            let manifest = client
+                .get_manifest(repo, &entry.digest.to_string())
+                .await
+                .map_err(|e| (true, e.to_string()))?;
+            let layer = bundle_layer(&manifest.bytes).map_err(|e| (false, e.to_string()))?;
+            let room = MAX_SIGNATURE_BYTES_PER_IMAGE.saturating_sub(read_bytes);
+            let cap = MAX_PAYLOAD_BYTES.min(room);
+            if usize::try_from(layer.size).map_or(true, |size| size > cap) {
+                return Err((
+                    false,
+                    format!(
+                        "not read: its bundle of {} bytes is over the limit of {cap} bytes",
+                        layer.size
+                    ),
+                ));
+            }
+            let bytes = client
+                .get_blob(repo, &layer.digest, cap)
+                .await
+                .map_err(|e| (true, e.to_string()))?;
+            let bundle = Bundle::parse(&bytes).map_err(|e| (false, e.to_string()))?;
+            Ok::<_, (bool, String)>((bytes, bundle))
+        };
+        match read.await {
+            Ok((bytes, bundle)) => {
+                read_bytes += bytes.len();
+                out.candidates.push(SignatureCandidate {
+                    payload: bytes,
+                    bundle,
+                    origin,
+                });
+            }
+            Err((registry, reason)) => {
+                out.registry_failures += usize::from(registry);
+                out.unreadable.push(Rejection::other(origin, reason));
+            }
+        }
+    }
+    out
 }
 
 /// The payloads cosign and signet would have written for this image: the
@@ -152,20 +258,20 @@ impl ImageSignatures {
 /// Reads the signatures of `image`'s manifest `policy.digest()` once (with
 /// the same bounds as [`verify_image`]: each payload capped and checked
 /// against its digest, at most 4 MiB of payloads per image, identical layers
-/// dropped) and converts each at the edge.
+/// dropped) and converts each at the edge: bundle referrers first, then the
+/// `.sig` layers.
 pub async fn fetch_signatures(
     store: &SignatureStore,
     image: &Reference,
     policy: &ImagePolicy,
 ) -> Result<ImageSignatures, SignatureStoreError> {
-    let mut layers = store
-        .signature_layers(
-            image.repository_ref(),
-            policy.digest(),
-            &predicted_payloads(image, policy),
-        )
-        .await?;
-    let mut out = ImageSignatures::default();
+    let predicted = predicted_payloads(image, policy);
+    let (bundles, layers) = tokio::join!(
+        bundle_referrers(store.client(), image, policy.digest()),
+        store.signature_layers(image.repository_ref(), policy.digest(), &predicted)
+    );
+    let mut layers = layers?;
+    let mut out = bundles;
     while let Some(signature) = layers.next().await {
         if matches!(signature.payload, Err(PayloadError::Registry(_))) {
             out.registry_failures += 1;

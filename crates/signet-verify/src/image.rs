@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use signet_core::bundle::Bundle;
-use signet_core::intoto::Statement;
+use signet_core::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use signet_core::limits::MAX_SIGNATURE_BYTES_PER_IMAGE;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::reference::{Reference, RepositoryRef};
@@ -91,6 +91,15 @@ impl ImagePolicy {
     /// The annotations an in-toto statement's subject for this digest must
     /// carry (`cosign sign` v3 writes `-a` annotations there).
     fn check_statement(&self, statement: &Statement) -> Result<(), String> {
+        // An attestation (SLSA provenance, an SBOM) signed by the same key
+        // or identity is not a signature of the image: only cosign's
+        // signing predicate counts, as in cosign 3.
+        if statement.predicate_type != COSIGN_SIGN_PREDICATE_TYPE {
+            return Err(format!(
+                "the bundle's statement has predicate type {}, not a signature ({COSIGN_SIGN_PREDICATE_TYPE})",
+                statement.predicate_type
+            ));
+        }
         if self.annotations.is_empty() {
             return Ok(());
         }

@@ -24,6 +24,7 @@ tests![
     keyless_blob_bundle_verifies_in_cosign_sigstore_go_and_sigstore_python,
     keyless_image_signature_verifies_in_cosign,
     keyless_image_referrer_bundle_is_found_and_verifies_in_the_peers,
+    an_image_signed_only_as_a_referrer_bundle_verifies_in_signet,
     key_signatures_are_logged_and_cosign_verifies_them_without_ignoring_the_log,
     a_forgejo_actions_job_signs_with_its_ambient_token,
     the_public_good_default_without_network_fails_naming_the_url,
@@ -394,6 +395,69 @@ fn keyless_image_referrer_bundle_is_found_and_verifies_in_the_peers(s: &Sigstore
         ],
     )
     .ok();
+}
+
+/// `signet verify` reads Sigstore bundle referrers (bundles first, then the
+/// `.sig` layout): an image signed only in the OCI 1.1 layout verifies, and
+/// a wrong identity is refused naming the referrer it examined.
+fn an_image_signed_only_as_a_referrer_bundle_verifies_in_signet(s: &Sigstore) {
+    let env = env();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let repo = unique_repo("signet-referrer-only");
+    let (image, digest) = env.push_image(&repo);
+    let token = s.email_token(EMAIL);
+    signet(
+        s,
+        d,
+        &[
+            "sign",
+            "--allow-http-registry",
+            "--registry-referrers-mode=oci-1-1",
+            "--identity-token",
+            &token,
+            &image,
+        ],
+        &[],
+    )
+    .ok();
+    assert!(env.signature_manifest(&repo, &digest).is_none());
+    let root = s.file("trusted_root.json");
+    let verify = |identity: &str| {
+        env.signet_with(
+            d,
+            &[
+                "verify",
+                "--allow-http-registry",
+                "--trusted-root",
+                root.to_str().unwrap(),
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                s.issuer.issuer_url(),
+                "--new-bundle-format",
+                &image,
+            ],
+            &[],
+            None,
+        )
+    };
+    // What verified is the bundle's statement (printed as cosign 3 does).
+    let ok = verify(EMAIL).ok();
+    assert!(
+        ok.stdout.contains("https://sigstore.dev/cosign/sign/v1")
+            && ok.stdout.contains(digest.trim_start_matches("sha256:")),
+        "{}",
+        ok.stdout
+    );
+    let refused = verify("someone-else@example.test");
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("bundle referrer")
+            && refused.stderr.contains("someone-else@example.test"),
+        "{}",
+        refused.stderr
+    );
 }
 
 fn key_signatures_are_logged_and_cosign_verifies_them_without_ignoring_the_log(s: &Sigstore) {
