@@ -159,7 +159,7 @@ fn webhook_pins_and_refuses_every_fixture_over_tls(env: &Env) {
     let tls = &env.tls_dir;
     let cert = tls.join("server.pem");
     let key = tls.join("server.key");
-    let webhook = Daemon::start(
+    let mut webhook = Daemon::start(
         env,
         d,
         &[
@@ -313,6 +313,17 @@ fn webhook_pins_and_refuses_every_fixture_over_tls(env: &Env) {
         metrics.contains("signet_cache_lookups_total{source=\"hit\"}"),
         "{metrics}"
     );
+    // SIGTERM: a clean exit; the log lines are JSON objects.
+    let status = webhook.stop().expect("the webhook stopped");
+    assert!(status.success(), "{status}: {}", webhook.log_text());
+    let log = webhook.log_text();
+    for line in log.lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(entry["level"].is_string(), "{line}");
+    }
+    assert!(log.contains("SIGTERM received"), "{log}");
+    assert!(log.contains("image refused"), "{log}");
 }
 
 fn admission_manifests_register_both_webhooks(local: &Local) {
