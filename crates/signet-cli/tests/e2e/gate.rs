@@ -21,6 +21,7 @@ tests![
     gate_refuses_a_keyless_signature_of_another_identity,
     hundred_concurrent_first_requests_cause_one_verification,
     podman_pulls_through_the_gate,
+    gate_serves_tls_with_the_given_certificate,
 ];
 
 /// podman 4.3 as `scripts/setup-peers.sh` installs it, beside the services.
@@ -692,4 +693,60 @@ fn podman_pulls_through_the_gate(p: &Podman) {
         "{}",
         run.stderr
     );
+}
+
+fn gate_serves_tls_with_the_given_certificate(env: &Env) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    signet_key_pair(env, d, "trusted");
+    let project = unique_repo("gate-tls");
+    let (signed, digest) = env.push_distinct_image(&format!("{project}/app"), &project);
+    env.push_distinct_image(&format!("{project}/unsigned"), &format!("{project}-u"));
+    env.signet(d, &["sign", "--key", "trusted.key", NO_TLOG, &signed])
+        .ok();
+    let policy = key_policy(d, &env.registry, &project);
+    let cert = env.tls_dir.join("server.pem");
+    let key = env.tls_dir.join("server.key");
+    let upstream = format!("http://{}", env.registry);
+    let args = [
+        "gate",
+        "--policy",
+        &policy,
+        "--upstream",
+        &upstream,
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let gate = Daemon::start(env, d, &args, "https");
+    let ca = env.tls_dir.join("ca.pem");
+    let answer = curl(
+        &["--cacert", ca.to_str().unwrap(), "-H", ACCEPT_MANIFESTS],
+        &format!("https://{}/v2/{project}/app/manifests/v1", gate.addr),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.header("docker-content-digest"), Some(digest));
+    let refused = curl(
+        &["--cacert", ca.to_str().unwrap(), "-H", ACCEPT_MANIFESTS],
+        &format!("https://{}/v2/{project}/unsigned/manifests/v1", gate.addr),
+    );
+    assert_refused(&refused, "unsigned", "not signed");
+    // skopeo verifies the gate's certificate against the test CA.
+    let certs = d.join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(&ca, certs.join("ca.crt")).unwrap();
+    env.skopeo(
+        d,
+        &[
+            "--insecure-policy",
+            "copy",
+            "-q",
+            "--src-cert-dir",
+            certs.to_str().unwrap(),
+            &format!("docker://{}/{project}/app:v1", gate.addr),
+            &format!("dir:{}", d.join("pulled").display()),
+        ],
+    )
+    .ok();
 }
