@@ -3,45 +3,22 @@
 //! why. A flag written with cosign's default value is not refused, since it
 //! asks for nothing (`--sk=false`, `--rekor-url https://rekor.sigstore.dev`).
 //!
-//! Two kinds of answer:
-//! - `not supported: FLAG: why`: signet will not do it (hardware keys,
-//!   deprecated attachments, skipping the claim check);
-//! - `not supported yet: FLAG: what (issue N)`: work that is planned
-//!   (Sigstore bundles written or read where only the legacy layout is
-//!   handled today).
+//! The answer is `not supported: FLAG: why` (hardware keys, deprecated
+//! attachments, skipping the claim check, interactive OAuth flows), with a
+//! pointer to what to use instead where there is one.
 
 use anyhow::anyhow;
 
 use crate::args::{
     AttachmentArgs, CertificateVerifyArgs, Command, DigestAlgorithm, GenerateKeyPairArgs,
     KeylessSignArgs, PolicyCommand, RegistryArgs, SecurityKeyArgs, SignArgs, SignBlobArgs,
-    TimestampSignArgs, TlogVerifyArgs, VerifyArgs, VerifyBlobArgs,
+    TimestampSignArgs, VerifyArgs, VerifyBlobArgs,
 };
 use crate::exit::Failure;
-
-/// Planned work a flag waits for.
-#[derive(Clone, Copy)]
-pub enum Pending {
-    /// Signatures stored as Sigstore bundles or OCI 1.1 referrers.
-    Bundles,
-}
-
-impl Pending {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::Bundles => "Sigstore bundles and OCI 1.1 referrers in registries (issue 6)",
-        }
-    }
-}
 
 /// `not supported: FLAG: why`.
 pub fn not_supported(flag: &str, why: &str) -> Failure {
     Failure::other(anyhow!("not supported: {flag}: {why}"))
-}
-
-/// `not supported yet: FLAG: what (issue N)`.
-pub fn not_yet(flag: &str, pending: Pending) -> Failure {
-    Failure::other(anyhow!("not supported yet: {flag}: {}", pending.describe()))
 }
 
 /// Refuses the first flag of `command` that signet does not honour.
@@ -131,7 +108,10 @@ fn sign(a: &SignArgs) -> Result<(), Failure> {
     registry(&a.registry)?;
     keyless_signing(&a.keyless, &a.timestamp)?;
     if a.bundle.is_some() {
-        return Err(not_yet("--bundle", Pending::Bundles));
+        return Err(not_supported(
+            "--bundle",
+            "image signatures are stored in the registry; for a bundle beside the image use --registry-referrers-mode=oci-1-1 (or both), and sign-blob --bundle for files",
+        ));
     }
     if a.record_creation_timestamp {
         return Err(not_supported(
@@ -147,7 +127,6 @@ fn verify(a: &VerifyArgs) -> Result<(), Failure> {
     attachment(&a.attachment)?;
     registry(&a.registry)?;
     certificate_material(&a.certificate, false)?;
-    rekor_url(&a.tlog)?;
     // --new-bundle-format and --experimental-oci11 ask for what `verify`
     // always does: Sigstore bundle referrers are read first, then `.sig`.
     if !a.check_claims {
@@ -206,18 +185,6 @@ fn certificate_material(a: &CertificateVerifyArgs, blob: bool) -> Result<(), Fai
     Ok(())
 }
 
-/// `--rekor-url` names a log to search online; signet checks log evidence
-/// offline, from what the signature carries.
-fn rekor_url(a: &TlogVerifyArgs) -> Result<(), Failure> {
-    match a.first_given() {
-        Some(flag @ "--rekor-url") => Err(not_supported(
-            flag,
-            "signet checks transparency-log evidence offline, from the signature's bundle, and never searches a log; name the log's key with --trusted-root or SIGSTORE_REKOR_PUBLIC_KEY",
-        )),
-        _ => Ok(()),
-    }
-}
-
 fn sign_blob(a: &SignBlobArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
     keyless_signing(&a.keyless, &a.timestamp)?;
@@ -258,6 +225,5 @@ fn keyless_signing(
 fn verify_blob(a: &VerifyBlobArgs) -> Result<(), Failure> {
     security_key(&a.security_key)?;
     certificate_material(&a.certificate, true)?;
-    rekor_url(&a.tlog)?;
     Ok(())
 }

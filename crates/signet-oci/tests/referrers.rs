@@ -88,6 +88,10 @@ fn referrer(subject: &ContentDescriptor, bundle: &[u8]) -> Vec<u8> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(signet_registry),
+    ignore = "needs the test registry (SIGNET_TEST_REGISTRY; run scripts/test.sh)"
+)]
 async fn a_referrer_is_listed_in_the_fallback_index() {
     let Some(registry) = registry() else { return };
     let c = client();
@@ -135,6 +139,10 @@ async fn a_referrer_is_listed_in_the_fallback_index() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(signet_registry),
+    ignore = "needs the test registry (SIGNET_TEST_REGISTRY; run scripts/test.sh)"
+)]
 async fn concurrent_writers_all_end_up_in_the_fallback_index() {
     let Some(registry) = registry() else { return };
     let c = client();

@@ -165,7 +165,7 @@ fn tls_with_http2() {
         .output()
     {
         Ok(out) => assert_eq!(String::from_utf8_lossy(&out.stdout), "2"),
-        Err(e) => eprintln!("skipped the HTTP/2 check: curl cannot run ({e})"),
+        Err(e) => panic!("curl is required for the HTTP/2 check but cannot run: {e}"),
     }
     // Plain HTTP on the TLS port is not served.
     let plain = server.url.replacen("https://", "http://", 1);

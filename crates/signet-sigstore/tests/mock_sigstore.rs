@@ -67,6 +67,10 @@ impl Mock {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(signet_mock_sigstore),
+    ignore = "needs the mock Sigstore (SIGNET_TEST_SIGSTORE_DIR; run scripts/test.sh)"
+)]
 async fn keyless_signature_against_the_mock_fulcio_rekor_and_tsa() {
     let Some(mock) = mock() else { return };
     let issuer = OidcIssuer::start().unwrap();
@@ -114,6 +118,10 @@ async fn keyless_signature_against_the_mock_fulcio_rekor_and_tsa() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(signet_mock_sigstore),
+    ignore = "needs the mock Sigstore (SIGNET_TEST_SIGSTORE_DIR; run scripts/test.sh)"
+)]
 async fn gitea_and_forgejo_actions_job_tokens_get_workflow_certificates() {
     let Some(mock) = mock() else { return };
     let connected = mock.connected();
@@ -157,6 +165,10 @@ async fn gitea_and_forgejo_actions_job_tokens_get_workflow_certificates() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(signet_mock_sigstore),
+    ignore = "needs the mock Sigstore (SIGNET_TEST_SIGSTORE_DIR; run scripts/test.sh)"
+)]
 async fn a_key_signature_is_logged_in_the_mock_rekor() {
     let Some(mock) = mock() else { return };
     let connected = mock.connected();

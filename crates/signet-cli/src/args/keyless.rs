@@ -13,8 +13,6 @@ use clap::{ArgAction, Args};
 
 use super::values::go_bool;
 
-/// cosign's default Rekor.
-pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
 /// cosign's default OIDC issuer.
 pub const DEFAULT_OIDC_ISSUER: &str = "https://oauth2.sigstore.dev/auth";
 /// cosign's default OIDC client.
@@ -212,7 +210,8 @@ pub struct CertificateVerifyArgs {
 /// `verify` and `verify-blob`: transparency-log and timestamp evidence.
 #[derive(Args, Clone, Default)]
 pub struct TlogVerifyArgs {
-    /// Rekor URL (cosign's default: https://rekor.sigstore.dev).
+    /// Rekor URL (accepted for cosign scripts; signet never searches a log:
+    /// the evidence the signature carries is checked offline).
     #[arg(long, hide = true, value_name = "URL")]
     pub rekor_url: Option<String>,
     /// Require a verified RFC 3161 timestamp from a trusted timestamp authority.
@@ -221,18 +220,4 @@ pub struct TlogVerifyArgs {
     /// Also trust this timestamp authority (PEM chain, signing certificate first).
     #[arg(long, value_name = "FILE")]
     pub timestamp_certificate_chain: Option<PathBuf>,
-}
-
-impl TlogVerifyArgs {
-    /// The first flag set to anything but cosign's default.
-    pub fn first_given(&self) -> Option<&'static str> {
-        first(&[
-            ("--rekor-url", differs(&self.rekor_url, DEFAULT_REKOR_URL)),
-            ("--use-signed-timestamps", self.use_signed_timestamps),
-            (
-                "--timestamp-certificate-chain",
-                self.timestamp_certificate_chain.is_some(),
-            ),
-        ])
-    }
 }
