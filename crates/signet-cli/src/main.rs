@@ -48,7 +48,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     unsupported::check(&cli.command)?;
     // `signet server` is a long-running service with its own logging
     // (`--log-format`, SIGNET_LOG) and no overall deadline.
-    let serving = matches!(cli.command, Command::Server(_));
+    let serving = matches!(
+        cli.command,
+        Command::Server(_) | Command::Gate(_) | Command::Admission(_)
+    );
     if cli.global.verbose && !serving {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -104,6 +107,8 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Policy(a) => commands::policy::policy(a).await,
         Command::Completion(a) => commands::completion::completion(a),
         Command::Server(a) => commands::server::server(a).await,
+        Command::Gate(a) => commands::enforce::gate(*a).await,
+        Command::Admission(a) => commands::enforce::admission(*a).await,
         Command::Version => {
             output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
             Ok(())
@@ -126,6 +131,8 @@ impl Command {
             Self::Policy(_) => "policy",
             Self::Completion(_) => "completion",
             Self::Server(_) => "server",
+            Self::Gate(_) => "gate",
+            Self::Admission(_) => "admission",
             Self::Version => "version",
         }
     }

@@ -41,6 +41,8 @@ pub fn check(command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Policy(PolicyCommand::Test(a)) => registry(&a.registry),
+        Command::Gate(a) => registry(&a.registry),
+        Command::Admission(a) => registry(&a.run.registry),
         Command::ImportKeyPair(_)
         | Command::Completion(_)
         | Command::Policy(_)

@@ -59,6 +59,11 @@ pub struct ManifestPut {
 #[derive(Clone)]
 pub struct RegistryClient {
     session: Arc<Session>,
+    /// Registries that answered that they have no referrers API. The OCI
+    /// distribution spec forbids a registry with the API to answer 404, so
+    /// one such answer holds for the registry: later lookups go straight to
+    /// the fallback tag instead of asking again for every image.
+    without_referrers_api: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -102,6 +107,7 @@ impl RegistryClient {
     pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
         Ok(Self {
             session: Arc::new(Session::new(Transport::new(options)?)),
+            without_referrers_api: Arc::default(),
         })
     }
 
@@ -284,6 +290,18 @@ impl RegistryClient {
         })
     }
 
+    fn has_no_referrers_api(&self, registry: &str) -> bool {
+        self.without_referrers_api
+            .lock()
+            .is_ok_and(|set| set.contains(registry))
+    }
+
+    fn note_no_referrers_api(&self, registry: &str) {
+        if let Ok(mut set) = self.without_referrers_api.lock() {
+            set.insert(registry.to_owned());
+        }
+    }
+
     /// The referrers of `subject` from the registry's referrers API
     /// (`GET /v2/<name>/referrers/<digest>`), as the index bytes; `None` when
     /// the registry has no referrers API (it answers 404, 400 or 405, or not
@@ -295,6 +313,9 @@ impl RegistryClient {
         subject: &Digest,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
         let what = format!("referrers of {subject} in {repo}");
+        if self.has_no_referrers_api(repo.registry()) {
+            return Ok(None);
+        }
         let req = Req {
             method: Method::GET,
             url: self
@@ -312,6 +333,7 @@ impl RegistryClient {
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED => {
+                self.note_no_referrers_api(repo.registry());
                 return Ok(None);
             }
             _ => return Err(error_for(response, &what, repo.registry()).await),
@@ -322,6 +344,7 @@ impl RegistryClient {
                 .is_some_and(|t| t.trim() == manifest::OCI_INDEX)
         });
         if !is_index {
+            self.note_no_referrers_api(repo.registry());
             return Ok(None);
         }
         let limit = self.options().max_manifest_bytes;

@@ -1,5 +1,6 @@
 pub mod blob;
 pub mod completion;
+pub mod enforce;
 pub mod keys;
 pub mod policy;
 pub mod server;

@@ -16,6 +16,8 @@
 //!   certificate), for `vault_tls`
 //! - `SIGNET_PEERS`: where `scripts/setup-peers.sh` put cosign, skopeo, bao,
 //!   sigstore-python and sigstore-go
+//! - the registry gate and the admission webhook (`gate`, `admission`) run
+//!   as `signet` processes on free loopback ports in front of these
 //! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
 //!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
 //!
@@ -25,13 +27,16 @@
 
 mod harness;
 
+mod admission;
 mod auth;
 mod bad_input;
 mod blobs;
 mod cli;
 mod drop_in;
+mod enforce_process;
 mod flags;
 mod formats;
+mod gate;
 mod interop;
 mod keyless_sign;
 mod keyless_verify;
@@ -51,6 +56,7 @@ mod vault_tls;
 
 fn main() {
     harness::run_all(&[
+        admission::tests,
         auth::tests,
         bad_input::tests,
         blobs::tests,
@@ -58,6 +64,7 @@ fn main() {
         drop_in::tests,
         flags::tests,
         formats::tests,
+        gate::tests,
         interop::tests,
         keyless_verify::tests,
         keys::tests,
