@@ -329,8 +329,16 @@ pub struct SignArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// cosign's JSON: the verified payloads.
     Json,
+    /// cosign's text form.
     Text,
+    /// signet's verification record, as JSON: per image digest, the
+    /// signature that satisfied the policy and who made it (key, or
+    /// certificate subject, issuer and CI claims), its log entries (log,
+    /// index, integrated time) and timestamps, and the signatures rejected
+    /// before it with the check each failed.
+    Record,
 }
 
 /// cosign's `--signature-digest-algorithm`.

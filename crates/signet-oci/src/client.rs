@@ -59,11 +59,11 @@ pub struct ManifestPut {
 #[derive(Clone)]
 pub struct RegistryClient {
     session: Arc<Session>,
-    /// Registries that answered that they have no referrers API. The OCI
+    /// Whether each registry asked so far has a referrers API. The OCI
     /// distribution spec forbids a registry with the API to answer 404, so
-    /// one such answer holds for the registry: later lookups go straight to
-    /// the fallback tag instead of asking again for every image.
-    without_referrers_api: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// one answer holds for the registry: later lookups go straight to the
+    /// API or to the fallback tag instead of asking again for every image.
+    referrers_api: Arc<std::sync::Mutex<std::collections::HashMap<String, bool>>>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -107,7 +107,7 @@ impl RegistryClient {
     pub fn new(options: ClientOptions) -> Result<Self, RegistryError> {
         Ok(Self {
             session: Arc::new(Session::new(Transport::new(options)?)),
-            without_referrers_api: Arc::default(),
+            referrers_api: Arc::default(),
         })
     }
 
@@ -290,15 +290,17 @@ impl RegistryClient {
         })
     }
 
-    fn has_no_referrers_api(&self, registry: &str) -> bool {
-        self.without_referrers_api
+    /// Whether `registry` has a referrers API, if this client has asked it.
+    pub fn has_referrers_api(&self, registry: &str) -> Option<bool> {
+        self.referrers_api
             .lock()
-            .is_ok_and(|set| set.contains(registry))
+            .ok()
+            .and_then(|known| known.get(registry).copied())
     }
 
-    fn note_no_referrers_api(&self, registry: &str) {
-        if let Ok(mut set) = self.without_referrers_api.lock() {
-            set.insert(registry.to_owned());
+    fn note_referrers_api(&self, registry: &str, has_api: bool) {
+        if let Ok(mut known) = self.referrers_api.lock() {
+            known.insert(registry.to_owned(), has_api);
         }
     }
 
@@ -313,7 +315,7 @@ impl RegistryClient {
         subject: &Digest,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
         let what = format!("referrers of {subject} in {repo}");
-        if self.has_no_referrers_api(repo.registry()) {
+        if self.has_referrers_api(repo.registry()) == Some(false) {
             return Ok(None);
         }
         let req = Req {
@@ -333,7 +335,7 @@ impl RegistryClient {
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED => {
-                self.note_no_referrers_api(repo.registry());
+                self.note_referrers_api(repo.registry(), false);
                 return Ok(None);
             }
             _ => return Err(error_for(response, &what, repo.registry()).await),
@@ -344,9 +346,10 @@ impl RegistryClient {
                 .is_some_and(|t| t.trim() == manifest::OCI_INDEX)
         });
         if !is_index {
-            self.note_no_referrers_api(repo.registry());
+            self.note_referrers_api(repo.registry(), false);
             return Ok(None);
         }
+        self.note_referrers_api(repo.registry(), true);
         let limit = self.options().max_manifest_bytes;
         Ok(Some(
             read_limited(response, limit, &what, repo.registry()).await?,

@@ -142,7 +142,26 @@ impl ReferrerStore {
         subject: &Digest,
     ) -> Result<Vec<ReferrerEntry>, ReferrersError> {
         let location = format!("{}:{}", repo.repo_name(), fallback_tag(subject));
-        let bytes = match self.client.get_referrers(repo, subject).await? {
+        let listed = match self.client.has_referrers_api(repo.registry()) {
+            Some(true) => self.client.get_referrers(repo, subject).await?,
+            Some(false) => None,
+            // Not known yet: ask the API and read the fallback tag at once,
+            // so that a registry without the API costs no extra round trip.
+            None => {
+                let (api, fallback) = tokio::join!(
+                    self.client.get_referrers(repo, subject),
+                    self.read_fallback(repo, subject)
+                );
+                match api? {
+                    Some(bytes) => Some(bytes),
+                    None => match fallback? {
+                        Some((bytes, _)) => Some(bytes),
+                        None => return Ok(Vec::new()),
+                    },
+                }
+            }
+        };
+        let bytes = match listed {
             Some(bytes) => bytes,
             None => match self.read_fallback(repo, subject).await? {
                 Some((bytes, _)) => bytes,

@@ -71,7 +71,7 @@ pub async fn verify_with_policy(args: &VerifyArgs, path: &Path) -> Result<(), Fa
     decisions.sort_by_key(|(i, _)| *i);
     let decisions: Vec<Decision> = decisions.into_iter().map(|(_, d)| d).collect();
     match args.output {
-        OutputFormat::Json => output::print(&format!(
+        OutputFormat::Json | OutputFormat::Record => output::print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&decisions).context("decisions as JSON")?
         ))?,
@@ -198,7 +198,7 @@ async fn test(args: PolicyTestArgs) -> Result<(), Failure> {
     }
     bar.finish();
     match args.output {
-        OutputFormat::Json => output::print(&format!(
+        OutputFormat::Json | OutputFormat::Record => output::print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&reports).context("report as JSON")?
         ))?,

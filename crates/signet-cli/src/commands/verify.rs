@@ -141,6 +141,10 @@ fn print_verified(
     match format {
         OutputFormat::Json => output::print(&format!("\n{}\n", output::payloads_json(verified)))?,
         OutputFormat::Text => output::print(&output::payloads_text(verified))?,
+        OutputFormat::Record => {
+            let record = serde_json::json!({"reference": reference, "images": verified});
+            output::print(&format!("{record}\n"))?
+        }
     }
     Ok(())
 }

@@ -450,6 +450,43 @@ fn an_image_signed_only_as_a_referrer_bundle_verifies_in_signet(s: &Sigstore) {
         "{}",
         ok.stdout
     );
+    // The verification record says who signed and where it was logged.
+    let record = env.signet_with(
+        d,
+        &[
+            "verify",
+            "--allow-http-registry",
+            "--trusted-root",
+            root.to_str().unwrap(),
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            s.issuer.issuer_url(),
+            "--output",
+            "record",
+            &image,
+        ],
+        &[],
+        None,
+    );
+    let record: serde_json::Value = serde_json::from_str(&record.ok().stdout).unwrap();
+    let signature = &record["images"][0]["signatures"][0];
+    assert_eq!(record["images"][0]["digest"], digest.as_str());
+    assert!(
+        signature["origin"]
+            .as_str()
+            .unwrap()
+            .contains("bundle referrer"),
+        "{signature}"
+    );
+    assert_eq!(signature["signer"]["type"], "certificate");
+    assert_eq!(signature["signer"]["subject"], EMAIL);
+    assert_eq!(signature["signer"]["issuer"], s.issuer.issuer_url());
+    let entry = &signature["tlogEntries"][0];
+    assert!(
+        entry["logIndex"].is_u64() && entry["integratedTime"].is_i64(),
+        "{signature}"
+    );
     let refused = verify("someone-else@example.test");
     assert_ne!(refused.code, 0);
     assert!(
