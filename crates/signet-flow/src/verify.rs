@@ -131,6 +131,11 @@ fn finish(
 /// one per signature, and a registry cannot make signet read more.
 const MAX_BUNDLE_REFERRERS: usize = 32;
 
+/// The largest referrer manifest read, as its index entry declares it (a
+/// bundle referrer's manifest is under 1 KiB; the registry client's own
+/// manifest cap still bounds what a lying index can make signet read).
+const MAX_REFERRER_MANIFEST_BYTES: u64 = 64 << 10;
+
 /// Sigstore bundles attached to `digest` as OCI 1.1 referrers, read and
 /// parsed (each capped at [`MAX_PAYLOAD_BYTES`], all of them together at
 /// [`MAX_SIGNATURE_BYTES_PER_IMAGE`], checked against their digests).
@@ -168,6 +173,16 @@ async fn bundle_referrers(
         .take(MAX_BUNDLE_REFERRERS)
     {
         let origin = format!("{}@{} (bundle referrer)", repo.repo_name(), entry.digest);
+        if entry.size > MAX_REFERRER_MANIFEST_BYTES || read_bytes >= MAX_SIGNATURE_BYTES_PER_IMAGE {
+            out.unreadable.push(Rejection::other(
+                origin,
+                format!(
+                    "not read: a referrer manifest of {} bytes, or past the limit of {MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of signatures per image",
+                    entry.size
+                ),
+            ));
+            continue;
+        }
         let read = async {
             let manifest = client
                 .get_manifest(repo, &entry.digest.to_string())
