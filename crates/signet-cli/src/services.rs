@@ -51,6 +51,18 @@ impl SigningServices {
         }
     }
 
+    /// The Rekor v2 log the signature will be recorded in, if one was
+    /// chosen: its entries carry no signed entry timestamp, so only a
+    /// Sigstore bundle can hold the evidence, not cosign's `.sig` layout.
+    pub fn rekor_v2(&self) -> Option<&str> {
+        self.services.as_ref().and_then(|s| {
+            s.rekor
+                .iter()
+                .find(|r| r.major_version >= 2)
+                .map(|r| r.url.as_str())
+        })
+    }
+
     /// The recorder: the logs and timestamp authorities (none when nothing
     /// is to be recorded).
     pub fn recorder(&self) -> Recorder {

@@ -90,6 +90,24 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     } else {
         Default::default()
     };
+    // A Rekor v2 entry has no signed entry timestamp for the `.sig` layout's
+    // bundle annotation: such a signature could never be verified there.
+    // Without an explicit layout, the bundle layout is chosen (as cosign 3
+    // does); an explicit legacy or dual layout is refused.
+    let layout = match (services.rekor_v2(), layout(&args)) {
+        (Some(rekor), Layout::Legacy | Layout::Both) if args.upload => {
+            if args.registry_referrers_mode.is_some() {
+                return Err(Failure::other(anyhow!(
+                    "the transparency log {rekor} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry (it has no signed entry timestamp); use --registry-referrers-mode oci-1-1"
+                )));
+            }
+            eprintln!(
+                "Storing the signature as a Sigstore bundle (OCI 1.1 referrer): the transparency log {rekor} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry"
+            );
+            Layout::Referrer
+        }
+        (_, layout) => layout,
+    };
     let keyless_signer: KeylessSigner;
     let mut certificate = None;
     let identity = match &key_signer {
@@ -126,7 +144,7 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     let mut options = SignOptions {
         annotations: super::parse_annotations(&args.annotations)?,
         recursive: args.recursive,
-        layout: layout(&args),
+        layout,
         claimed_identity: args.sign_container_identity.clone(),
         payload,
         certificate: certificate.as_ref().map(|c| CertificateAnnotations {

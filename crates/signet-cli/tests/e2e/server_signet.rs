@@ -187,11 +187,12 @@ fn signet_signs_and_verifies_images_and_blobs_against_the_server(env: &Env) {
     // An image through the served signing config (Rekor v2 and the TSA):
     // its evidence fits only a Sigstore bundle, attached as an OCI 1.1
     // referrer, which verify reads first.
+    // Without a layout flag signet chooses the bundle layout and says so;
+    // an explicit legacy layout is refused before anything is logged.
     let (referred, referred_digest) = env.push_image(&unique_repo("server-signet-v2"));
     let before = s.tree_sizes();
-    env.signet(
-        d,
-        &[
+    let sign_v2 = |mode: Option<&str>| {
+        let mut args = vec![
             "sign",
             "--yes",
             HTTP,
@@ -201,12 +202,30 @@ fn signet_signs_and_verifies_images_and_blobs_against_the_server(env: &Env) {
             &root,
             "--identity-token",
             &token,
-            "--registry-referrers-mode",
-            "oci-1-1",
-            &referred,
-        ],
-    )
-    .ok();
+        ];
+        if let Some(mode) = mode {
+            args.extend(["--registry-referrers-mode", mode]);
+        }
+        args.push(&referred);
+        env.signet(d, &args)
+    };
+    sign_v2(Some("legacy")).fails_with(
+        1,
+        "is a Rekor v2 log, whose entries the legacy .sig layout cannot carry",
+    );
+    assert_eq!(
+        s.tree_sizes(),
+        before,
+        "nothing logged for a refused layout"
+    );
+    let signed = sign_v2(None).ok();
+    assert!(
+        signed
+            .stderr
+            .contains("Storing the signature as a Sigstore bundle"),
+        "{}",
+        signed.stderr
+    );
     assert_eq!(
         s.tree_sizes(),
         (before.0, before.1 + 1),
