@@ -175,9 +175,16 @@ impl Policy {
     /// as `signet-kms` resolves them).
     pub async fn load(path: &Path) -> Result<Self, PolicyError> {
         let file = path.display().to_string();
-        let bytes = limits::read_file(path, POLICY_FILE).map_err(|e| PolicyError::Read {
-            file: file.clone(),
-            message: e.to_string(),
+        let bytes = limits::read_file(path, POLICY_FILE).map_err(|e| {
+            // The reader's message names the path already; say it once.
+            let message = e.to_string();
+            PolicyError::Read {
+                file: file.clone(),
+                message: message
+                    .strip_prefix(&format!("{file}: "))
+                    .unwrap_or(&message)
+                    .to_owned(),
+            }
         })?;
         let text = String::from_utf8(bytes).map_err(|_| PolicyError::Read {
             file: file.clone(),
