@@ -9,6 +9,11 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use hyper::Response;
+
+use crate::cache::CacheStats;
+use crate::serve::Body;
+
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
@@ -115,6 +120,39 @@ impl Metrics {
             Some(Family::Counter(series)) => series.get(labels).copied().unwrap_or(0),
             _ => 0,
         }
+    }
+
+    /// The `/metrics` answer of the gate and the webhook: everything counted,
+    /// then the shared cache's gauges at scrape time.
+    pub(crate) fn response(&self, stats: &CacheStats) -> Response<Body> {
+        let body = self.render(&[
+            (
+                "signet_cache_positive_entries",
+                "Allowed decisions held in the cache.",
+                stats.positive_entries as f64,
+            ),
+            (
+                "signet_cache_negative_entries",
+                "Refusals held in the cache.",
+                stats.negative_entries as f64,
+            ),
+            (
+                "signet_cache_in_flight",
+                "Verifications under way.",
+                stats.in_flight as f64,
+            ),
+            (
+                "signet_cache_evaluations",
+                "Verifications started since the start.",
+                stats.evaluations as f64,
+            ),
+        ]);
+        let mut response = Response::new(crate::serve::full(body));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        response
     }
 
     /// Everything, in the text exposition format, followed by `extra`

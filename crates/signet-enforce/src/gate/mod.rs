@@ -444,35 +444,7 @@ impl Gate {
     }
 
     fn render_metrics(&self) -> Response<Body> {
-        let stats = self.decider.cache().stats();
-        let body = self.metrics.render(&[
-            (
-                "signet_cache_positive_entries",
-                "Allowed decisions held in the cache.",
-                stats.positive_entries as f64,
-            ),
-            (
-                "signet_cache_negative_entries",
-                "Refusals held in the cache.",
-                stats.negative_entries as f64,
-            ),
-            (
-                "signet_cache_in_flight",
-                "Verifications under way.",
-                stats.in_flight as f64,
-            ),
-            (
-                "signet_cache_evaluations",
-                "Verifications started since the start.",
-                stats.evaluations as f64,
-            ),
-        ]);
-        let mut response = Response::new(serve::full(body));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        );
-        response
+        self.metrics.response(&self.decider.cache().stats())
     }
 
     fn count(&self, served: Served, check: Option<FailedCheck>) {
