@@ -11,6 +11,7 @@
 //! | `rekord` | 0.0.1 (logged entries only) | Rekor v1 | [`RekordV001`] |
 
 mod claims;
+mod data_hash;
 mod dsse_kind;
 mod hashedrekord;
 mod intoto_kind;

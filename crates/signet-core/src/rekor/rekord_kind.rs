@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::claims::{EntryClaims, EntryVerifier, SignatureClaim, SubjectClaim};
+use super::data_hash::{RawData, checked_hash};
 use crate::error::FormatError;
 use crate::hash::{HashAlgorithm, HashOutput};
 use crate::protojson::{decode_bytes, encode_bytes};
@@ -52,20 +53,6 @@ struct RawContent {
     content: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawData {
-    #[serde(default)]
-    hash: Option<RawHash>,
-}
-
-#[derive(Deserialize)]
-struct RawHash {
-    #[serde(default)]
-    algorithm: Option<String>,
-    #[serde(default)]
-    value: Option<String>,
-}
-
 impl RekordV001 {
     /// Reads the `spec` of a logged rekord 0.0.1 entry.
     pub fn from_spec(spec: Value) -> Result<Self, FormatError> {
@@ -102,32 +89,7 @@ impl RekordV001 {
                 "missing signature content or public key",
             ));
         }
-        let hash = raw
-            .data
-            .and_then(|d| d.hash)
-            .ok_or_else(|| FormatError::malformed(WHAT, "missing data hash"))?;
-        let name = hash.algorithm.unwrap_or_default();
-        let algorithm = HashAlgorithm::from_rekor_name(&name).ok_or_else(|| {
-            FormatError::malformed(
-                WHAT,
-                format!(
-                    "hash algorithm {:?} is not sha256, sha384 or sha512",
-                    crate::digest::truncate(&name)
-                ),
-            )
-        })?;
-        let digest_hex = hash.value.unwrap_or_default();
-        if digest_hex.len() != algorithm.digest_len() * 2
-            || !digest_hex.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(FormatError::malformed(
-                WHAT,
-                format!(
-                    "hash value is not {} hex digits",
-                    algorithm.digest_len() * 2
-                ),
-            ));
-        }
+        let (algorithm, digest_hex) = checked_hash(WHAT, raw.data)?;
         Ok(Self {
             signature,
             verifier_pem,
