@@ -7,7 +7,7 @@
 
 use der::asn1::{Null, ObjectIdentifier};
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
-use signature::hazmat::{PrehashSigner, PrehashVerifier};
+use signature::hazmat::PrehashSigner;
 use signet_core::KeyError;
 use signet_core::keys::{PrivateKey, PublicKey};
 use spki::AlgorithmIdentifierOwned;
@@ -183,18 +183,9 @@ pub(crate) fn verify(
         ))
     };
     match (scheme, key) {
-        (SignatureScheme::Ecdsa(hash), PublicKey::EcdsaP256(k)) => {
-            let sig =
-                p256::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
-            k.verify_prehash(&hash.digest(message), &sig)
-                .map_err(|_| VerifyFailure::Invalid)
-        }
-        (SignatureScheme::Ecdsa(hash), PublicKey::EcdsaP384(k)) => {
-            let sig =
-                p384::ecdsa::Signature::from_der(signature).map_err(|_| VerifyFailure::Invalid)?;
-            k.verify_prehash(&hash.digest(message), &sig)
-                .map_err(|_| VerifyFailure::Invalid)
-        }
+        (SignatureScheme::Ecdsa(hash), PublicKey::EcdsaP256(_) | PublicKey::EcdsaP384(_)) => key
+            .verify_ecdsa_prehash(&hash.digest(message), signature)
+            .map_err(|_| VerifyFailure::Invalid),
         (SignatureScheme::RsaPkcs1(hash), PublicKey::Rsa(k)) => {
             use signature::Verifier;
             let sig = rsa::pkcs1v15::Signature::try_from(signature)

@@ -2,6 +2,7 @@
 //! cosign encrypted key-file format, and the [`Signer`] interface that lets a
 //! KMS stand in for a local key.
 
+mod ecdsa;
 mod encrypted;
 mod private;
 mod public;

@@ -10,6 +10,7 @@ use signature::hazmat::PrehashVerifier;
 use spki::{DecodePublicKey, EncodePublicKey};
 
 use super::MIN_RSA_BITS;
+use super::ecdsa::{EcdsaFailure, EcdsaKey, verify_prehash};
 use crate::artifact::Artifact;
 use crate::digest::Digest;
 use crate::error::{KeyError, SignatureError};
@@ -154,25 +155,8 @@ impl PublicKey {
         let key = self.kind();
         let mismatch = |_| SignatureError::Mismatch { key };
         match self {
-            Self::EcdsaP256(k) => {
-                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| {
-                    SignatureError::Encoding {
-                        encoding: "ASN.1 DER ECDSA",
-                        key,
-                    }
-                })?;
-                k.verify_prehash(&Sha256::digest(message), &sig)
-                    .map_err(mismatch)
-            }
-            Self::EcdsaP384(k) => {
-                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| {
-                    SignatureError::Encoding {
-                        encoding: "ASN.1 DER ECDSA",
-                        key,
-                    }
-                })?;
-                k.verify_prehash(&Sha256::digest(message), &sig)
-                    .map_err(mismatch)
+            Self::EcdsaP256(_) | Self::EcdsaP384(_) => {
+                self.verify_ecdsa_prehash(&Sha256::digest(message), signature)
             }
             Self::Rsa(k) => {
                 use signature::Verifier;
@@ -196,6 +180,29 @@ impl PublicKey {
                 k.verify_strict(message, &sig).map_err(mismatch)
             }
         }
+    }
+
+    /// Checks an ECDSA signature (ASN.1 DER) over a message whose hash is
+    /// `prehash`; the hash function is the one with `prehash`'s length
+    /// (SHA-256, SHA-384 or SHA-512). Other key types never match.
+    pub fn verify_ecdsa_prehash(
+        &self,
+        prehash: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let key = self.kind();
+        let curve = match self {
+            Self::EcdsaP256(k) => EcdsaKey::P256(k),
+            Self::EcdsaP384(k) => EcdsaKey::P384(k),
+            _ => return Err(SignatureError::Mismatch { key }),
+        };
+        verify_prehash(curve, prehash, signature).map_err(|failure| match failure {
+            EcdsaFailure::Encoding => SignatureError::Encoding {
+                encoding: "ASN.1 DER ECDSA",
+                key,
+            },
+            EcdsaFailure::Mismatch => SignatureError::Mismatch { key },
+        })
     }
 
     /// Checks a signature over `artifact`. ECDSA and RSA check against the
@@ -225,23 +232,8 @@ impl PublicKey {
         let mismatch = |_| SignatureError::Mismatch { key };
         let digest = digest.raw();
         match self {
-            Self::EcdsaP256(k) => {
-                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| {
-                    SignatureError::Encoding {
-                        encoding: "ASN.1 DER ECDSA",
-                        key,
-                    }
-                })?;
-                k.verify_prehash(&digest, &sig).map_err(mismatch)
-            }
-            Self::EcdsaP384(k) => {
-                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| {
-                    SignatureError::Encoding {
-                        encoding: "ASN.1 DER ECDSA",
-                        key,
-                    }
-                })?;
-                k.verify_prehash(&digest, &sig).map_err(mismatch)
+            Self::EcdsaP256(_) | Self::EcdsaP384(_) => {
+                self.verify_ecdsa_prehash(&digest, signature)
             }
             Self::Rsa(k) => {
                 let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| {
