@@ -20,6 +20,11 @@ const COSIGN_COMMANDS: &[&str] = &[
     "verify-blob",
 ];
 
+/// Whether any `COSIGN_` variable is set; without one, binding is a no-op.
+pub fn any_set() -> bool {
+    std::env::vars_os().any(|(name, _)| name.as_encoded_bytes().starts_with(b"COSIGN_"))
+}
+
 /// Binds `COSIGN_<FLAG>` to each cosign flag of `command` (and the global
 /// flags). The variables are not shown in `--help`, nor their values.
 pub fn bind(mut command: Command) -> Command {
@@ -45,7 +50,10 @@ fn with_env(arg: Arg) -> Arg {
 mod tests {
     #[test]
     fn cosign_flags_get_their_variables_and_signet_flags_do_not() {
-        let mut command = crate::command();
+        use clap::CommandFactory;
+        let mut command = crate::args::Cli::command();
+        command.build();
+        let mut command = super::bind(command);
         command.build();
         let sign = command.find_subcommand("sign").unwrap();
         let env_of = |id: &str| {

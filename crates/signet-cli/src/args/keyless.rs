@@ -27,7 +27,7 @@ fn differs(value: &Option<String>, default: &str) -> bool {
     value.as_deref().is_some_and(|v| v != default)
 }
 
-/// `sign` and `sign-blob`: where a keyless certificate and a log entry come from.
+// `sign` and `sign-blob`: where a keyless certificate and a log entry come from.
 #[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Keyless signing and transparency log")]
 pub struct KeylessSignArgs {
@@ -107,7 +107,7 @@ impl KeylessSignArgs {
     }
 }
 
-/// `sign` and `sign-blob`: an RFC 3161 timestamp authority.
+// `sign` and `sign-blob`: an RFC 3161 timestamp authority.
 #[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Keyless signing and transparency log")]
 pub struct TimestampSignArgs {
@@ -152,8 +152,8 @@ impl TimestampSignArgs {
     }
 }
 
-/// `verify` and `verify-blob`: who must have signed (a Fulcio certificate's
-/// identity), and the certificate material to check it with.
+// `verify` and `verify-blob`: who must have signed (a Fulcio certificate's
+// identity), and the certificate material to check it with.
 #[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Keyless verification")]
 pub struct CertificateVerifyArgs {
@@ -207,7 +207,7 @@ pub struct CertificateVerifyArgs {
     pub allow_certificate_chain: bool,
 }
 
-/// `verify` and `verify-blob`: transparency-log and timestamp evidence.
+// `verify` and `verify-blob`: transparency-log and timestamp evidence.
 #[derive(Args, Clone, Default)]
 pub struct TlogVerifyArgs {
     /// Rekor URL (accepted for cosign scripts; signet never searches a log:

@@ -49,7 +49,7 @@ impl FailureModeArg {
     }
 }
 
-/// The verification cache's flags, shared by the gate and the webhook.
+// The verification cache's flags, shared by the gate and the webhook.
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Cache")]
 pub struct CacheArgs {
@@ -77,7 +77,7 @@ impl CacheArgs {
     }
 }
 
-/// `signet gate`.
+// `signet gate`.
 #[derive(Args)]
 pub struct GateArgs {
     /// The policy file.
@@ -118,7 +118,7 @@ pub struct GateArgs {
     pub registry: RegistryArgs,
 }
 
-/// `signet admission`.
+// `signet admission`.
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct AdmissionArgs {
@@ -135,7 +135,7 @@ pub enum AdmissionCommand {
     Manifests(ManifestsArgs),
 }
 
-/// `signet admission --policy FILE --listen ADDR --tls-cert F --tls-key F`.
+// `signet admission --policy FILE --listen ADDR --tls-cert F --tls-key F`.
 #[derive(Args)]
 pub struct AdmissionRunArgs {
     /// The policy file.
@@ -173,7 +173,7 @@ pub struct AdmissionRunArgs {
     pub registry: RegistryArgs,
 }
 
-/// `signet admission manifests`.
+// `signet admission manifests`.
 #[derive(Args)]
 pub struct ManifestsArgs {
     /// The CA (or self-signed) certificate, PEM, that the webhook's serving
