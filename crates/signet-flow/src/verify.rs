@@ -2,10 +2,15 @@
 //! bundle model, and hand them to the [`Verifier`]. The network part lives
 //! here so that the [`Verifier`] itself only ever sees bytes.
 //!
-//! Both layouts are read, bundles first (as cosign 3 does): Sigstore bundles
-//! attached to the image as OCI 1.1 referrers (the referrers API, or the
-//! `sha256-<hex>` fallback index), then the legacy `sha256-<hex>.sig`
-//! manifest. The two lookups run at the same time.
+//! Both layouts are read: Sigstore bundles attached to the image as OCI 1.1
+//! referrers (the referrers API, or the `sha256-<hex>` fallback index), and
+//! the legacy `sha256-<hex>.sig` manifest. [`verify_image`] reads one layout
+//! first ([`LayoutOrder`]) and the other only when the first holds no
+//! signature that satisfies the policy: each lookup is one or two requests
+//! per image, and on a registry that shares the machine, the registry's own
+//! CPU time per request is what bounds a batch (`docs/PERFORMANCE.md`).
+//! [`fetch_signatures`], for policies that weigh every signature, reads both
+//! at the same time.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +49,34 @@ pub enum ImageVerifyError {
     },
 }
 
+/// Which signature layout [`verify_image`] reads first; the other is read
+/// only when the first has no signature that satisfies the policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LayoutOrder {
+    /// The `.sig` manifest first: what cosign 2 reads and what `signet sign`
+    /// writes by default.
+    #[default]
+    LegacyFirst,
+    /// Bundle referrers first, as cosign 3 reads them
+    /// (`--new-bundle-format`).
+    BundlesFirst,
+}
+
+impl LayoutOrder {
+    fn layouts(self) -> [Layout; 2] {
+        match self {
+            Self::LegacyFirst => [Layout::Legacy, Layout::Bundles],
+            Self::BundlesFirst => [Layout::Bundles, Layout::Legacy],
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Layout {
+    Legacy,
+    Bundles,
+}
+
 /// Resolves `image` to its digest (once), reads its signatures and verifies
 /// them against `policy(digest)`, stopping at the first signature that
 /// satisfies it. With `recursive`, an index and every manifest it lists must
@@ -53,6 +86,7 @@ pub async fn verify_image(
     verifier: &Verifier,
     image: &Reference,
     recursive: bool,
+    order: LayoutOrder,
     policy: impl Fn(Digest) -> ImagePolicy,
 ) -> Result<Vec<VerifiedImage>, ImageVerifyError> {
     let digests = resolve_image(store.client(), image, recursive).await?;
@@ -64,7 +98,7 @@ pub async fn verify_image(
         } else {
             image.with_digest(digest.clone())
         };
-        results.push(verify_digest(store, verifier, &manifest, &policy(digest)).await?);
+        results.push(verify_digest(store, verifier, &manifest, order, &policy(digest)).await?);
     }
     Ok(results)
 }
@@ -73,23 +107,63 @@ async fn verify_digest(
     store: &SignatureStore,
     verifier: &Verifier,
     image: &Reference,
+    order: LayoutOrder,
     policy: &ImagePolicy,
 ) -> Result<VerifiedImage, ImageVerifyError> {
-    let predicted = predicted_payloads(image, policy);
-    let (bundles, layers) = tokio::join!(
-        bundle_referrers(store.client(), image, policy.digest()),
-        store.signature_layers(image.repository_ref(), policy.digest(), &predicted)
-    );
     let mut verification = verifier.start_image(policy);
-    for rejection in bundles.unreadable {
-        verification.reject(rejection.origin, rejection.reason);
-    }
-    for candidate in &bundles.candidates {
-        if verification.offer(&candidate.payload, &candidate.bundle, &candidate.origin) {
+    // A `.sig` manifest the registry failed to serve fails the image, unless
+    // the other layout satisfies the policy.
+    let mut unreadable = None;
+    for layout in order.layouts() {
+        let satisfied = match layout {
+            Layout::Bundles => offer_bundles(store, image, policy, &mut verification).await,
+            Layout::Legacy => offer_legacy(store, image, policy, &mut verification)
+                .await
+                .unwrap_or_else(|e| {
+                    unreadable = Some(e);
+                    false
+                }),
+        };
+        if satisfied {
             return finish(verification, image);
         }
     }
-    let mut layers = layers?;
+    if let Some(e) = unreadable {
+        return Err(e.into());
+    }
+    finish(verification, image)
+}
+
+/// Offers the bundle referrers of `image` to `verification`; whether one
+/// satisfied it.
+async fn offer_bundles(
+    store: &SignatureStore,
+    image: &Reference,
+    policy: &ImagePolicy,
+    verification: &mut signet_verify::ImageVerification<'_>,
+) -> bool {
+    let bundles = bundle_referrers(store.client(), image, policy.digest()).await;
+    for rejection in bundles.unreadable {
+        verification.reject(rejection.origin, rejection.reason);
+    }
+    bundles
+        .candidates
+        .iter()
+        .any(|c| verification.offer(&c.payload, &c.bundle, &c.origin))
+}
+
+/// Offers the `.sig` layers of `image` to `verification`; whether one
+/// satisfied it.
+async fn offer_legacy(
+    store: &SignatureStore,
+    image: &Reference,
+    policy: &ImagePolicy,
+    verification: &mut signet_verify::ImageVerification<'_>,
+) -> Result<bool, SignatureStoreError> {
+    let predicted = predicted_payloads(image, policy);
+    let mut layers = store
+        .signature_layers(image.repository_ref(), policy.digest(), &predicted)
+        .await?;
     // Each layer is checked as its payload arrives; the first that satisfies
     // the policy ends the verification, and dropping `layers` stops the
     // fetches still in flight. Layers that cannot be read are rejections,
@@ -106,13 +180,13 @@ async fn verify_digest(
         match signature.layer.to_bundle() {
             Ok(bundle) => {
                 if verification.offer(&payload, &bundle, &signature.origin) {
-                    break;
+                    return Ok(true);
                 }
             }
             Err(e) => verification.reject(signature.origin, e.to_string()),
         }
     }
-    finish(verification, image)
+    Ok(false)
 }
 
 fn finish(

@@ -12,7 +12,7 @@ use signet_core::keys::PrivateKey;
 use signet_core::limits::MAX_SIGNATURE_BYTES_PER_IMAGE;
 use signet_core::payload::SimpleSigningPayload;
 use signet_core::signature_manifest::{Layer, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
-use signet_flow::verify::{ImageVerifyError, verify_image};
+use signet_flow::verify::{ImageVerifyError, LayoutOrder, verify_image};
 use signet_verify::{ImagePolicy, Rejection, TrustedKey, Verifier, VerifyError};
 
 const MIB: usize = 1 << 20;
@@ -47,6 +47,7 @@ async fn rejections(registry: &Registry, verifier: &Verifier) -> Vec<Rejection> 
         verifier,
         &registry.reference(),
         false,
+        LayoutOrder::LegacyFirst,
         ImagePolicy::for_digest,
     )
     .await
@@ -129,6 +130,7 @@ async fn verification_stops_at_the_first_good_signature() {
         &verifier,
         &reference,
         false,
+        LayoutOrder::LegacyFirst,
         ImagePolicy::for_digest,
     )
     .await

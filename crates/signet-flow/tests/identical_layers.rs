@@ -8,7 +8,7 @@ use base64::Engine as _;
 use scripted::{Body, Registry, peak_rss};
 use signet_core::keys::PrivateKey;
 use signet_core::signature_manifest::{Layer, SIMPLE_SIGNING_MEDIA_TYPE};
-use signet_flow::verify::{ImageVerifyError, verify_image};
+use signet_flow::verify::{ImageVerifyError, LayoutOrder, verify_image};
 use signet_verify::{ImagePolicy, TrustedKey, Verifier, VerifyError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,6 +47,7 @@ async fn a_thousand_identical_layers_cost_one_fetch_and_one_check() {
         &verifier,
         &registry.reference(),
         false,
+        LayoutOrder::LegacyFirst,
         ImagePolicy::for_digest,
     )
     .await

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use signet_core::limits;
 use signet_flow::local::{LocalVerifyError, verify_saved_image};
-use signet_flow::verify::{ImageVerifyError, verify_image};
+use signet_flow::verify::{ImageVerifyError, LayoutOrder, verify_image};
 use signet_kms::KeyRef;
 use signet_oci::Reference;
 use signet_oci::layout::OciLayout;
@@ -87,6 +87,13 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
             p
         }
     };
+    // cosign 3 (`--new-bundle-format`) looks for bundles, cosign 2 for
+    // `.sig` manifests; signet reads both, starting where the flags say.
+    let order = if args.new_bundle_format || args.experimental_oci11 {
+        LayoutOrder::BundlesFirst
+    } else {
+        LayoutOrder::LegacyFirst
+    };
     let progress = Progress::new(images.len(), "verified");
     let mut results: Vec<(usize, Result<Vec<_>, ImageVerifyError>)> =
         stream::iter(images.iter().enumerate())
@@ -108,7 +115,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
                         )
                         .await
                         .map(|v| vec![v]),
-                        None => verify_image(store, verifier, image, recursive, policy).await,
+                        None => {
+                            verify_image(store, verifier, image, recursive, order, policy).await
+                        }
                     };
                     (i, outcome)
                 }
