@@ -118,6 +118,31 @@ mod tests {
         }
     }
 
+    /// High-S signatures (which Go's ECDSA produces half of the time)
+    /// verify, as they did with RustCrypto.
+    #[test]
+    fn high_s_signatures_verify() {
+        let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let prehash = Sha256::digest(b"signet");
+        let sig: p256::ecdsa::Signature = key.sign_prehash(&prehash).unwrap();
+        let (r, s) = sig.split_scalars();
+        let high = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+        assert!(
+            high.normalize_s() != high,
+            "the flipped signature is high-S"
+        );
+        for sig in [sig, high] {
+            assert_eq!(
+                verify_prehash(
+                    EcdsaKey::P256(key.verifying_key()),
+                    &prehash,
+                    sig.to_der().as_bytes()
+                ),
+                Ok(())
+            );
+        }
+    }
+
     /// The key of one curve never verifies a signature of the other.
     #[test]
     fn a_signature_of_another_key_is_a_mismatch() {
