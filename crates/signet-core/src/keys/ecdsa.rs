@@ -126,12 +126,10 @@ mod tests {
         let prehash = Sha256::digest(b"signet");
         let sig: p256::ecdsa::Signature = key.sign_prehash(&prehash).unwrap();
         let (r, s) = sig.split_scalars();
-        let high = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
-        assert!(
-            high.normalize_s() != high,
-            "the flipped signature is high-S"
-        );
-        for sig in [sig, high] {
+        let flipped = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+        // (r, s) and (r, n - s) are both valid; exactly one is high-S.
+        assert!((sig.normalize_s() == sig) != (flipped.normalize_s() == flipped));
+        for sig in [sig, flipped] {
             assert_eq!(
                 verify_prehash(
                     EcdsaKey::P256(key.verifying_key()),
