@@ -29,13 +29,12 @@ pub fn command() -> clap::Command {
     // Binding a variable to each of a few hundred flags costs a measurable
     // part of a short command's run, and binds nothing when no `COSIGN_`
     // variable is set at all.
-    let mut command = Cli::command();
     if cosign_env::any_set() {
-        // Defining every command's flags first, so that each can be bound.
-        command.build();
-        command = cosign_env::bind(command);
+        let args: Vec<_> = std::env::args_os().skip(1).collect();
+        cosign_env::bind_invoked(Cli::command(), &args)
+    } else {
+        Cli::command()
     }
-    command
 }
 
 fn main() {

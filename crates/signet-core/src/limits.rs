@@ -117,12 +117,14 @@ pub const WHOLE_MESSAGE: InputLimit = InputLimit::new(
 #[non_exhaustive]
 pub enum ReadError {
     /// Opening or reading failed.
-    #[error("{}: {source}", source_name.display())]
+    // The I/O error is part of the message and deliberately not its
+    // `source()`: a chain printer would show it twice.
+    #[error("{}: {error}", source_name.display())]
     Io {
         /// The file (or a name such as `standard input`).
         source_name: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// More bytes than the limit allows.
     #[error("{}: larger than {} bytes, the limit for {}", source_name.display(), limit.max_bytes, limit.what)]
@@ -138,7 +140,7 @@ impl ReadError {
     /// The underlying I/O error's kind, if this is an I/O error.
     pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
         match self {
-            Self::Io { source, .. } => Some(source.kind()),
+            Self::Io { error, .. } => Some(error.kind()),
             Self::TooLarge { .. } => None,
         }
     }
@@ -156,9 +158,9 @@ pub fn read_capped(
     reader
         .take(limit.max_bytes as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|source| ReadError::Io {
+        .map_err(|error| ReadError::Io {
             source_name: name.as_ref().to_owned(),
-            source,
+            error,
         })?;
     if out.len() > limit.max_bytes {
         return Err(ReadError::TooLarge {
@@ -177,9 +179,9 @@ pub fn read_secret_capped(
     limit: InputLimit,
     name: impl AsRef<Path>,
 ) -> Result<Zeroizing<Vec<u8>>, ReadError> {
-    let io = |source| ReadError::Io {
+    let io = |error| ReadError::Io {
         source_name: name.as_ref().to_owned(),
-        source,
+        error,
     };
     let mut buf = Zeroizing::new(vec![0u8; limit.max_bytes + 1]);
     let mut filled = 0;
@@ -215,9 +217,9 @@ pub fn read_secret_file(path: &Path, limit: InputLimit) -> Result<Zeroizing<Vec<
 }
 
 fn open(path: &Path) -> Result<std::fs::File, ReadError> {
-    std::fs::File::open(path).map_err(|source| ReadError::Io {
+    std::fs::File::open(path).map_err(|error| ReadError::Io {
         source_name: path.to_owned(),
-        source,
+        error,
     })
 }
 

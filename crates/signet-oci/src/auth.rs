@@ -234,7 +234,7 @@ fn read_config(path: &Path) -> Result<Option<AuthConfig>, AuthError> {
     let bytes = match limits::read_file(path, limits::CREDENTIAL_FILE) {
         Ok(b) => b,
         Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => return Ok(None),
-        Err(limits::ReadError::Io { source, .. }) => return Err(err(source.to_string())),
+        Err(limits::ReadError::Io { error, .. }) => return Err(err(error.to_string())),
         Err(limits::ReadError::TooLarge { limit, .. }) => {
             return Err(err(format!(
                 "larger than {} bytes, the limit for {}",
