@@ -105,6 +105,58 @@ impl Layout {
     fn referrer(self) -> bool {
         matches!(self, Self::Referrer | Self::Both)
     }
+
+    /// The layout signatures whose entries go to `rekor_v2` (a Rekor v2
+    /// log, if that is where they are logged) can be stored in, when `self`
+    /// was asked for (`explicit`: named by the user rather than the
+    /// default). A Rekor v2 entry has no signed entry timestamp for the
+    /// `.sig` layout's bundle annotation, so a signature stored there could
+    /// never be verified: without an explicit layout the bundle layout is
+    /// chosen, as cosign 3 does (`switched`), and an explicit legacy or
+    /// dual layout is refused.
+    pub fn for_log(
+        self,
+        explicit: bool,
+        rekor_v2: Option<&str>,
+    ) -> Result<LayoutChoice, LayoutError> {
+        match rekor_v2 {
+            Some(log) if self.legacy() => {
+                if explicit {
+                    Err(LayoutError {
+                        log: log.to_owned(),
+                    })
+                } else {
+                    Ok(LayoutChoice {
+                        layout: Self::Referrer,
+                        switched: true,
+                    })
+                }
+            }
+            _ => Ok(LayoutChoice {
+                layout: self,
+                switched: false,
+            }),
+        }
+    }
+}
+
+/// What [`Layout::for_log`] settled on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayoutChoice {
+    /// Where signatures go.
+    pub layout: Layout,
+    /// Whether that is not the (default) layout asked for.
+    pub switched: bool,
+}
+
+/// A layout that cannot carry the log's entries was asked for explicitly.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error(
+    "the transparency log {log} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry (it has no signed entry timestamp)"
+)]
+pub struct LayoutError {
+    /// The Rekor v2 log.
+    pub log: String,
 }
 
 /// Options for [`sign_image`].
@@ -437,4 +489,45 @@ async fn sign_referrer(
         )
         .await?;
     Ok((attached, evidence))
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn a_rekor_v2_log_moves_the_default_layout_and_refuses_an_explicit_one() {
+        let v2 = Some("https://log.example.test");
+        assert_eq!(
+            Layout::Legacy.for_log(false, v2),
+            Ok(LayoutChoice {
+                layout: Layout::Referrer,
+                switched: true
+            })
+        );
+        for explicit in [Layout::Legacy, Layout::Both] {
+            assert_eq!(
+                explicit.for_log(true, v2),
+                Err(LayoutError {
+                    log: "https://log.example.test".into()
+                })
+            );
+        }
+        assert_eq!(
+            Layout::Referrer.for_log(true, v2),
+            Ok(LayoutChoice {
+                layout: Layout::Referrer,
+                switched: false
+            })
+        );
+        for layout in [Layout::Legacy, Layout::Both, Layout::Referrer] {
+            assert_eq!(
+                layout.for_log(true, None),
+                Ok(LayoutChoice {
+                    layout,
+                    switched: false
+                })
+            );
+        }
+    }
 }

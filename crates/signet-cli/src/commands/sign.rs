@@ -90,23 +90,26 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
     } else {
         Default::default()
     };
-    // A Rekor v2 entry has no signed entry timestamp for the `.sig` layout's
-    // bundle annotation: such a signature could never be verified there.
-    // Without an explicit layout, the bundle layout is chosen (as cosign 3
-    // does); an explicit legacy or dual layout is refused.
-    let layout = match (services.rekor_v2(), layout(&args)) {
-        (Some(rekor), Layout::Legacy | Layout::Both) if args.upload => {
-            if args.registry_referrers_mode.is_some() {
-                return Err(Failure::other(anyhow!(
-                    "the transparency log {rekor} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry (it has no signed entry timestamp); use --registry-referrers-mode oci-1-1"
-                )));
+    // Where the signatures can go, given the log (a Rekor v2 entry cannot
+    // be carried by the `.sig` layout). Nothing is logged for a signature
+    // that is not stored.
+    let rekor_v2 = services.rekor_v2().filter(|_| args.upload);
+    let layout = match layout(&args).for_log(args.registry_referrers_mode.is_some(), rekor_v2) {
+        Ok(choice) => {
+            if choice.switched
+                && let Some(rekor) = rekor_v2
+            {
+                eprintln!(
+                    "Storing the signature as a Sigstore bundle (OCI 1.1 referrer): the transparency log {rekor} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry"
+                );
             }
-            eprintln!(
-                "Storing the signature as a Sigstore bundle (OCI 1.1 referrer): the transparency log {rekor} is a Rekor v2 log, whose entries the legacy .sig layout cannot carry"
-            );
-            Layout::Referrer
+            choice.layout
         }
-        (_, layout) => layout,
+        Err(e) => {
+            return Err(Failure::other(anyhow!(
+                "{e}; use --registry-referrers-mode oci-1-1"
+            )));
+        }
     };
     let keyless_signer: KeylessSigner;
     let mut certificate = None;
