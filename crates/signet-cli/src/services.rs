@@ -11,7 +11,7 @@ use signet_sigstore::oidc::{
     AmbientProvider, IdentityToken, TokenEnvironment, TokenOptions, find_token,
 };
 use signet_sigstore::services::{ServiceOptions, Services, select_services};
-use signet_sigstore::signing::{Connected, Recorder, connect};
+use signet_sigstore::signing::{Connected, KeylessSigner, Recorder, connect};
 use signet_sigstore::trust::{Refresh, TrustOptions, default_tuf, resolve};
 use signet_sigstore::{ClientOptions, HttpClient};
 use signet_trust::SigningConfig;
@@ -61,6 +61,28 @@ impl SigningServices {
                 .find(|r| r.major_version >= 2)
                 .map(|r| r.url.as_str())
         })
+    }
+
+    /// The keyless signer of `sign` and `sign-blob`: an identity token, the
+    /// prompt (unless `yes`), then a Fulcio certificate for an ephemeral
+    /// key, whose chain and SCT are checked before it is used.
+    pub async fn keyless_signer(
+        &self,
+        keyless: &KeylessSignArgs,
+        yes: bool,
+    ) -> anyhow::Result<KeylessSigner> {
+        let Some(connected) = &self.connected else {
+            anyhow::bail!("keyless signing needs Fulcio");
+        };
+        let token = identity_token(keyless, &self.http).await?;
+        tracing::debug!(source = token.source(), "identity token");
+        self.confirm(true, yes)?;
+        let signer = KeylessSigner::new(&connected.fulcio, &token).await?;
+        eprintln!(
+            "Successfully verified SCT and certificate chain for {}",
+            signer.identity()
+        );
+        Ok(signer)
     }
 
     /// The recorder: the logs and timestamp authorities (none when nothing

@@ -31,7 +31,7 @@ use signet_core::signature_manifest::{
 };
 use signet_sigstore::SigningError;
 use signet_sigstore::signing::{
-    Evidence, Recorder, SignedContent, SignerMaterial, bundle, legacy_annotations,
+    Evidence, KeylessSigner, Recorder, SignedContent, SignerMaterial, bundle, legacy_annotations,
 };
 use thiserror::Error;
 
@@ -224,6 +224,16 @@ impl<'a> SigningIdentity<'a> {
     pub fn key(signer: &'a dyn Signer, recorder: &'a Recorder) -> Self {
         Self {
             material: SignerMaterial::PublicKey(signer.public_key().clone()),
+            signer,
+            recorder,
+        }
+    }
+
+    /// A keyless identity: the ephemeral key and its Fulcio certificate,
+    /// recorded by `recorder`.
+    pub fn keyless(signer: &'a KeylessSigner, recorder: &'a Recorder) -> Self {
+        Self {
+            material: SignerMaterial::Certificate(Box::new(signer.certificate().clone())),
             signer,
             recorder,
         }

@@ -19,7 +19,7 @@ use signet_verify::TrustedKey;
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::exit::{self, Failure};
 use crate::password::CliPasswords;
-use crate::services::{SigningRequest, identity_token, signing_services};
+use crate::services::{SigningRequest, signing_services};
 
 /// The blob to sign or verify, opened before any key is loaded so that a
 /// missing file is reported before a password prompt.
@@ -125,24 +125,8 @@ pub async fn sign_blob(args: SignBlobArgs) -> Result<(), Failure> {
             SigningIdentity::key(key_signer.as_ref(), &recorder)
         }
         None => {
-            let Some(connected) = &services.connected else {
-                return Err(Failure::other(anyhow!("keyless signing needs Fulcio")));
-            };
-            let token = identity_token(&args.keyless, &services.http).await?;
-            tracing::debug!(source = token.source(), "identity token");
-            services.confirm(true, args.yes)?;
-            keyless_signer = KeylessSigner::new(&connected.fulcio, &token).await?;
-            eprintln!(
-                "Successfully verified SCT and certificate chain for {}",
-                keyless_signer.identity()
-            );
-            SigningIdentity {
-                signer: &keyless_signer,
-                material: SignerMaterial::Certificate(Box::new(
-                    keyless_signer.certificate().clone(),
-                )),
-                recorder: &recorder,
-            }
+            keyless_signer = services.keyless_signer(&args.keyless, args.yes).await?;
+            SigningIdentity::keyless(&keyless_signer, &recorder)
         }
     };
     let public = identity.signer.public_key();

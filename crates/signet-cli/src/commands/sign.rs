@@ -25,7 +25,7 @@ use crate::args::{ReferrersMode, SignArgs};
 use crate::exit::{self, Batch, Failure};
 use crate::password::CliPasswords;
 use crate::progress::Progress;
-use crate::services::{SigningRequest, identity_token, signing_services};
+use crate::services::{SigningRequest, signing_services};
 
 /// Where `--registry-referrers-mode` and `--new-bundle-format` put signatures.
 fn layout(args: &SignArgs) -> Layout {
@@ -124,24 +124,8 @@ pub async fn sign(args: SignArgs) -> Result<(), Failure> {
             SigningIdentity::key(key_signer.as_ref(), &recorder)
         }
         None => {
-            let Some(connected) = &services.connected else {
-                return Err(Failure::other(anyhow!("keyless signing needs Fulcio")));
-            };
-            let token = identity_token(&args.keyless, &services.http).await?;
-            tracing::debug!(source = token.source(), "identity token");
-            services.confirm(true, args.yes)?;
-            keyless_signer = KeylessSigner::new(&connected.fulcio, &token).await?;
-            eprintln!(
-                "Successfully verified SCT and certificate chain for {}",
-                keyless_signer.identity()
-            );
-            SigningIdentity {
-                signer: &keyless_signer,
-                material: SignerMaterial::Certificate(Box::new(
-                    keyless_signer.certificate().clone(),
-                )),
-                recorder: &recorder,
-            }
+            keyless_signer = services.keyless_signer(&args.keyless, args.yes).await?;
+            SigningIdentity::keyless(&keyless_signer, &recorder)
         }
     };
     let mut options = SignOptions {
