@@ -15,13 +15,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use signet_core::limits;
+use signet_tls::{AcceptAnyCertificate, ExpectedName, LazyPlatformVerifier};
 
 use crate::KmsError;
 
@@ -89,9 +89,7 @@ impl VaultTls {
     pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, KmsError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier: Arc<dyn ServerCertVerifier> = if self.skip_verify {
-            Arc::new(AcceptAnyCertificate {
-                provider: provider.clone(),
-            })
+            Arc::new(AcceptAnyCertificate::new(provider.clone()))
         } else {
             let base: Arc<dyn ServerCertVerifier> = match self.trust_roots()? {
                 Some(roots) => {
@@ -99,10 +97,7 @@ impl VaultTls {
                         .build()
                         .map_err(|e| setup_error(format!("trust roots: {e}")))?
                 }
-                None => Arc::new(
-                    rustls_platform_verifier::Verifier::new(provider.clone())
-                        .map_err(|e| setup_error(format!("platform trust roots: {e}")))?,
-                ),
+                None => Arc::new(LazyPlatformVerifier::new(provider.clone())),
             };
             match &self.server_name {
                 Some(name) => {
@@ -111,7 +106,7 @@ impl VaultTls {
                             "VAULT_TLS_SERVER_NAME={name:?} is not a DNS name or IP address"
                         ))
                     })?;
-                    Arc::new(ExpectedName { inner: base, name })
+                    Arc::new(ExpectedName::new(base, name))
                 }
                 None => base,
             }
@@ -245,103 +240,6 @@ fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, KmsError> {
             path.display()
         ))
     })
-}
-
-/// Checks the certificate against a configured name instead of the URL's host.
-#[derive(Debug)]
-struct ExpectedName {
-    inner: Arc<dyn ServerCertVerifier>,
-    name: ServerName<'static>,
-}
-
-impl ServerCertVerifier for ExpectedName {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// `VAULT_SKIP_VERIFY`: any certificate is accepted, but the handshake must
-/// still be signed by the key in the certificate presented.
-#[derive(Debug)]
-struct AcceptAnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 /// A one-line explanation of a failed TLS connection, with the setting that
