@@ -204,3 +204,47 @@ pub async fn shutdown_signal() {
         }
     }
 }
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the process-wide log subscriber of a service (`signet server`,
+/// the gate, the webhook), on standard error. The filter comes from
+/// `SIGNET_LOG` (`info` by default; e.g. `warn,signet_server=info`;
+/// `signet_server::access=warn` silences the server's access log). Returns
+/// an error when the filter does not parse or a subscriber is already
+/// installed.
+pub fn install_logging(format: LogFormat) -> Result<(), String> {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let spec = std::env::var("SIGNET_LOG").unwrap_or_else(|_| "info".to_owned());
+    let filter: Targets = spec
+        .parse()
+        .map_err(|e| format!("SIGNET_LOG={spec:?} is not a log filter: {e}"))?;
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+    };
+    result.map_err(|e| format!("cannot install the log subscriber: {e}"))
+}

@@ -1,7 +1,8 @@
 //! Operations: health (`/healthz`), readiness (`/readyz`), Prometheus
 //! metrics (`/metrics`), the per-request policy every route passes through
-//! (rate limit, body cap, timeout, access log, request metrics), structured
-//! logs, and the shutdown signal.
+//! (rate limit, body cap, timeout, access log, request metrics). The log
+//! subscriber and the shutdown signal are `signet-serve`'s, shared with the
+//! gate and the webhook.
 //!
 //! - `/healthz` answers 200 while the process serves requests.
 //! - `/readyz` answers 200 when every registered [`ReadinessCheck`] passes
@@ -277,65 +278,4 @@ fn admit(
         .retry_after(retry_after));
     }
     Ok(())
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-/// Installs the process-wide log subscriber. The filter comes from
-/// `SIGNET_LOG` (`info` by default; e.g. `warn,signet_server=info`;
-/// `signet_server::access=warn` silences the access log). Returns an error
-/// when the filter does not parse or a subscriber is already installed.
-pub fn install_logging(format: LogFormat) -> Result<(), String> {
-    use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    let spec = std::env::var("SIGNET_LOG").unwrap_or_else(|_| "info".to_owned());
-    let filter: Targets = spec
-        .parse()
-        .map_err(|e| format!("SIGNET_LOG={spec:?} is not a log filter: {e}"))?;
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match format {
-        LogFormat::Text => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
-    };
-    result.map_err(|e| format!("cannot install the log subscriber: {e}"))
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
-                _ = int.recv() => tracing::info!("SIGINT received, shutting down"),
-            }
-        }
-        _ => {
-            // Signals cannot be watched: wait for Ctrl-C the portable way.
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

@@ -17,19 +17,13 @@ use signet_enforce::cache::CacheConfig;
 use signet_enforce::gate::{Gate, GateConfig, UpstreamTls};
 use signet_enforce::serve::{self, ServeLimits};
 use signet_policy::{Evaluator, Policy};
-use signet_server::ops::{LogFormat, install_logging};
+use signet_serve::install_logging;
 
+use super::server::LogFormatArg;
 use crate::args::RegistryArgs;
 use crate::args::values::go_duration;
 use crate::exit::Failure;
 use crate::output;
-
-/// Log lines as text or JSON.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum LogFormatArg {
-    Text,
-    Json,
-}
 
 /// What an image that cannot be verified in time does.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,13 +195,6 @@ pub struct ManifestsArgs {
     pub timeout_seconds: u64,
 }
 
-fn log_format(f: LogFormatArg) -> LogFormat {
-    match f {
-        LogFormatArg::Text => LogFormat::Text,
-        LogFormatArg::Json => LogFormat::Json,
-    }
-}
-
 async fn decider(
     policy: &Path,
     registry: &RegistryArgs,
@@ -228,7 +215,7 @@ async fn decider(
 
 /// `signet gate`: serves until SIGTERM or SIGINT.
 pub async fn gate(args: GateArgs) -> Result<(), Failure> {
-    install_logging(log_format(args.log_format)).map_err(|e| anyhow!(e))?;
+    install_logging(args.log_format.into()).map_err(|e| anyhow!(e))?;
     let acceptor = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(serve::tls_acceptor(cert, key)?),
         _ => None,
@@ -312,7 +299,7 @@ async fn run_webhook(args: AdmissionRunArgs) -> Result<(), Failure> {
             args.timeout_seconds
         )));
     }
-    install_logging(log_format(args.log_format)).map_err(|e| anyhow!(e))?;
+    install_logging(args.log_format.into()).map_err(|e| anyhow!(e))?;
     let acceptor = serve::tls_acceptor(cert, key)?;
     let decider = decider(policy, &args.registry, &args.cache, args.tag_ttl).await?;
     let config = AdmissionConfig {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use signet_serve::{LogFormat, install_logging, shutdown_signal};
 use signet_server::config::IssuerSpec;
 use signet_server::datadir::{self, InitOptions};
-use signet_server::ops::{LogFormat, install_logging, shutdown_signal};
 use signet_server::rekor::StoreLocation;
 use signet_server::rekor::verify::verify_logs;
 use signet_server::serve::{RunOptions, TlsFiles, start};
@@ -57,10 +57,20 @@ pub struct InitArgs {
     pub password_file: Option<PathBuf>,
 }
 
+/// Log lines as text or JSON (`signet server`, the gate, the webhook).
 #[derive(Clone, Copy, ValueEnum)]
 pub enum LogFormatArg {
     Text,
     Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -245,11 +255,7 @@ async fn init(args: InitArgs) -> Result<(), Failure> {
 }
 
 async fn run(args: RunArgs) -> Result<(), Failure> {
-    let format = match args.log_format {
-        LogFormatArg::Text => LogFormat::Text,
-        LogFormatArg::Json => LogFormat::Json,
-    };
-    install_logging(format).map_err(|e| anyhow::anyhow!(e))?;
+    install_logging(args.log_format.into()).map_err(|e| anyhow::anyhow!(e))?;
     let password = password(args.password_file.as_ref(), false)?;
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
