@@ -29,29 +29,7 @@ fn vectors() -> PathBuf {
 /// Every fixture as an `AdmissionReview` (kubewarden's files are the
 /// `request` member alone).
 fn fixtures() -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    for dir in ["kubewarden", "k8tz", "signet"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors().join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let value: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            let review = if value.get("request").is_some() {
-                value
-            } else {
-                serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": value})
-            };
-            out.push((
-                format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()),
-                review,
-            ));
-        }
-    }
-    out
+    signet_testing::admission::admission_reviews(&vectors())
 }
 
 /// Every `image` field outside metadata and status: (JSON Pointer, image).
