@@ -14,12 +14,10 @@
 //! - Every token defect is refused through the real signing path, with the
 //!   server's reason in cosign's error, and nothing reaches the log.
 
-use std::path::Path;
-
 use signet_testing::{Claims, Defect, IssuerOptions, OidcIssuer, TokenOptions, Workflow};
 
-use crate::harness::{Env, Peers, Run, tests, unique_repo};
-use crate::server_process::{DataDir, ServerProcess, cosign_trust_env, peer, run};
+use crate::harness::{Env, Peers, tests, unique_repo};
+use crate::server_process::{ServerSetup, cosign_trust_env, peer, run};
 
 tests![
     cosign_signs_and_verifies_images_blobs_and_attestations_through_the_log,
@@ -29,61 +27,17 @@ tests![
 
 const EMAIL: &str = "release@example.test";
 
-/// A server trusting `issuers`, with a work directory and a HOME for peers.
-struct Setup {
-    server: ServerProcess,
-    _data: DataDir,
-    work: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new(issuers: &[String]) -> Self {
-        let data = DataDir::init(issuers, str::to_owned);
-        let server = ServerProcess::run(&data, None);
-        let work = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(work.path().join("home/tuf")).unwrap();
-        std::fs::write(
-            work.path().join("blob"),
-            b"artefact logged in signet server\n",
-        )
-        .unwrap();
-        Self {
-            server,
-            _data: data,
-            work,
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.work.path()
-    }
-
-    /// cosign with the server's trust in `SIGSTORE_*`.
-    fn cosign(&self, peers: &Path, args: &[&str]) -> Run {
-        let mut c = peer(
-            &peers.join("bin/cosign"),
-            self.dir(),
-            &self.dir().join("home"),
-        );
-        c.envs(cosign_trust_env(&self.server.dir)).args(args);
-        run(c)
-    }
-
-    /// The size of the Rekor v1 and v2 trees.
-    fn tree_sizes(&self) -> (u64, u64) {
-        let info: serde_json::Value =
-            serde_json::from_str(&self.server.curl("/api/v1/log")).unwrap();
-        let v2 = self.server.curl("/checkpoint");
-        (
-            info["treeSize"].as_u64().unwrap(),
-            v2.lines().nth(1).unwrap().parse().unwrap(),
-        )
-    }
+/// A server trusting `issuers`, with the blob the tests sign in its work
+/// directory.
+fn setup(issuers: &[String]) -> ServerSetup {
+    let s = ServerSetup::new(issuers);
+    std::fs::write(s.dir().join("blob"), b"artefact logged in signet server\n").unwrap();
+    s
 }
 
 fn cosign_signs_and_verifies_images_blobs_and_attestations_through_the_log(env: &Env) {
     let issuer = OidcIssuer::start().unwrap();
-    let s = Setup::new(&[issuer.issuer_url().to_owned()]);
+    let s = setup(&[issuer.issuer_url().to_owned()]);
     let url = s.server.url.clone();
     let token = issuer.token(&Claims::email(EMAIL)).unwrap();
     let iss = issuer.issuer_url();
@@ -337,7 +291,7 @@ fn cosign_signs_and_verifies_images_blobs_and_attestations_through_the_log(env: 
 
 fn sigstore_python_signs_and_verifies_through_rekor_v2_and_the_tsa(p: &Peers) {
     let issuer = OidcIssuer::start().unwrap();
-    let s = Setup::new(&[issuer.issuer_url().to_owned()]);
+    let s = setup(&[issuer.issuer_url().to_owned()]);
     let token = issuer.token(&Claims::email(EMAIL)).unwrap();
     let iss = issuer.issuer_url();
     std::fs::write(
@@ -461,7 +415,7 @@ fn sigstore_python_signs_and_verifies_through_rekor_v2_and_the_tsa(p: &Peers) {
 fn every_token_defect_is_refused_through_cosign(p: &Peers) {
     let email = OidcIssuer::start().unwrap();
     let gitea = OidcIssuer::start_with(IssuerOptions::actions_instance()).unwrap();
-    let s = Setup::new(&[
+    let s = setup(&[
         email.issuer_url().to_owned(),
         format!("{}=gitea-actions", gitea.issuer_url()),
     ]);

@@ -304,3 +304,66 @@ pub fn cosign_trust_env(dir: &Path) -> [(&'static str, PathBuf); 4] {
         ("SIGSTORE_TSA_CERTIFICATE_FILE", dir.join("tsa-chain.pem")),
     ]
 }
+
+/// A running server as a client on another machine meets it: a work
+/// directory holding the trust files fetched from the server
+/// (`trusted_root.json`, `signing_config.json`, `client_trust_config.json`)
+/// and a HOME for the peers.
+pub struct ServerSetup {
+    pub server: ServerProcess,
+    _data: DataDir,
+    work: tempfile::TempDir,
+}
+
+impl ServerSetup {
+    /// A server trusting `issuers` (`URL[=TYPE]`).
+    pub fn new(issuers: &[String]) -> Self {
+        let data = DataDir::init(issuers, str::to_owned);
+        let server = ServerProcess::run(&data, None);
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(work.path().join("home/tuf")).unwrap();
+        for file in [
+            "trusted_root.json",
+            "signing_config.json",
+            "client_trust_config.json",
+        ] {
+            std::fs::write(work.path().join(file), server.curl(&format!("/{file}"))).unwrap();
+        }
+        Self {
+            server,
+            _data: data,
+            work,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// The fetched trusted root.
+    pub fn trusted_root(&self) -> String {
+        self.dir().join("trusted_root.json").display().to_string()
+    }
+
+    /// cosign 2.5 with the server's public keys in its `SIGSTORE_*` variables.
+    pub fn cosign(&self, peers: &Path, args: &[&str]) -> Run {
+        let mut c = peer(
+            &peers.join("bin/cosign"),
+            self.dir(),
+            &self.dir().join("home"),
+        );
+        c.envs(cosign_trust_env(&self.server.dir)).args(args);
+        run(c)
+    }
+
+    /// The size of the Rekor v1 and v2 trees.
+    pub fn tree_sizes(&self) -> (u64, u64) {
+        let info: serde_json::Value =
+            serde_json::from_str(&self.server.curl("/api/v1/log")).unwrap();
+        let v2 = self.server.curl("/checkpoint");
+        (
+            info["treeSize"].as_u64().unwrap(),
+            v2.lines().nth(1).unwrap().parse().unwrap(),
+        )
+    }
+}

@@ -12,12 +12,12 @@
 //!   --certificate-oidc-issuer ISS --certificate-identity-regexp
 //!   'https://<gitea>/golemtrust/.*'` and cosign 2.5 accept the image.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use signet_testing::{Claims, IssuerOptions, OidcIssuer, Workflow};
 
-use crate::harness::{Env, Run, tests, unique_repo};
-use crate::server_process::{DataDir, ServerProcess, cosign_trust_env, peer, run};
+use crate::harness::{Env, tests, unique_repo};
+use crate::server_process::{ServerSetup, peer, run};
 
 tests![
     signet_signs_and_verifies_images_and_blobs_against_the_server,
@@ -27,72 +27,13 @@ tests![
 const EMAIL: &str = "release@example.test";
 const HTTP: &str = "--allow-http-registry";
 
-/// A running server, a work directory holding the trust files fetched from
-/// it (as a client on another machine would), and a HOME for the peers.
-struct Setup {
-    server: ServerProcess,
-    _data: DataDir,
-    work: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new(issuers: &[String]) -> Self {
-        let data = DataDir::init(issuers, str::to_owned);
-        let server = ServerProcess::run(&data, None);
-        let work = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(work.path().join("home/tuf")).unwrap();
-        for file in [
-            "trusted_root.json",
-            "signing_config.json",
-            "client_trust_config.json",
-        ] {
-            std::fs::write(work.path().join(file), server.curl(&format!("/{file}"))).unwrap();
-        }
-        Self {
-            server,
-            _data: data,
-            work,
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.work.path()
-    }
-
-    fn trusted_root(&self) -> String {
-        self.dir().join("trusted_root.json").display().to_string()
-    }
-
-    /// cosign 2.5 with the server's public keys in its `SIGSTORE_*` variables.
-    fn cosign(&self, peers: &Path, args: &[&str]) -> Run {
-        let mut c = peer(
-            &peers.join("bin/cosign"),
-            self.dir(),
-            &self.dir().join("home"),
-        );
-        c.envs(cosign_trust_env(&self.server.dir)).args(args);
-        run(c)
-    }
-
-    /// The size of the Rekor v1 and v2 trees.
-    fn tree_sizes(&self) -> (u64, u64) {
-        let info: serde_json::Value =
-            serde_json::from_str(&self.server.curl("/api/v1/log")).unwrap();
-        let v2 = self.server.curl("/checkpoint");
-        (
-            info["treeSize"].as_u64().unwrap(),
-            v2.lines().nth(1).unwrap().parse().unwrap(),
-        )
-    }
-}
-
 fn read_json(path: PathBuf) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 fn signet_signs_and_verifies_images_and_blobs_against_the_server(env: &Env) {
     let issuer = OidcIssuer::start().unwrap();
-    let s = Setup::new(&[issuer.issuer_url().to_owned()]);
+    let s = ServerSetup::new(&[issuer.issuer_url().to_owned()]);
     let d = s.dir();
     let url = s.server.url.clone();
     let iss = issuer.issuer_url();
@@ -348,7 +289,7 @@ fn a_gitea_actions_job_signs_with_signet_and_cosign_verifies(env: &Env) {
     let gitea = OidcIssuer::start_with(IssuerOptions::actions_instance()).unwrap();
     let iss = gitea.issuer_url().to_owned();
     let instance = gitea.base_url().to_owned();
-    let s = Setup::new(&[format!("{iss}=gitea-actions")]);
+    let s = ServerSetup::new(&[format!("{iss}=gitea-actions")]);
     let d = s.dir();
     let url = s.server.url.clone();
     let root = s.trusted_root();
