@@ -109,16 +109,9 @@ fn webhook_pins_and_refuses_every_fixture_over_tls(env: &Env) {
         .ok();
     // More tags of the signed image, so that distinct images in a fixture
     // stay distinct.
-    let manifest = std::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-H",
-            "Accept: application/vnd.oci.image.manifest.v1+json",
-        ])
-        .arg(format!("http://{reg}/v2/{project}/signed/manifests/v1"))
-        .output()
-        .unwrap()
-        .stdout;
+    let manifest = env
+        .manifest_bytes(&format!("{project}/signed"), "v1")
+        .unwrap();
     for i in 0..6 {
         env.put_manifest(
             &format!("{project}/signed"),

@@ -131,23 +131,13 @@ fn assert_refused(answer: &Answer, check: &str, sentence: &str) {
     assert!(message.contains(sentence), "{message}");
 }
 
-fn fetch_blob(env: &Env, repo: &str, digest: &str) -> Vec<u8> {
-    let out = std::process::Command::new("curl")
-        .arg("-sf")
-        .arg(format!("http://{}/v2/{repo}/blobs/{digest}", env.registry))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
-
 /// Plants `from`'s signature manifest (and its blobs) as the signature of
 /// `to`'s digest: a signature copied onto another image.
 fn copy_signature(env: &Env, from: &str, to: &str, to_digest: &str) {
     let from_digest = env.manifest_digest(from, "v1").unwrap();
     let sig = env.signature_manifest(from, &from_digest).unwrap();
     for digest in [&sig["layers"][0]["digest"], &sig["config"]["digest"]] {
-        let blob = fetch_blob(env, from, digest.as_str().unwrap());
+        let blob = env.blob(from, digest.as_str().unwrap());
         env.put_blob(to, &blob);
     }
     env.put_manifest(

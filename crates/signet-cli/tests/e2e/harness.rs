@@ -439,6 +439,12 @@ impl Env {
     /// The raw signature manifest of an image digest, or None.
     pub fn signature_manifest(&self, repo: &str, digest: &str) -> Option<serde_json::Value> {
         let tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
+        self.manifest_bytes(repo, &tag)
+            .map(|bytes| serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// The bytes of the OCI image manifest `repo:reference`, or None.
+    pub fn manifest_bytes(&self, repo: &str, reference: &str) -> Option<Vec<u8>> {
         let out = Command::new("curl")
             .args([
                 "-sf",
@@ -446,14 +452,23 @@ impl Env {
                 "Accept: application/vnd.oci.image.manifest.v1+json",
             ])
             .arg(format!(
-                "http://{}/v2/{repo}/manifests/{tag}",
+                "http://{}/v2/{repo}/manifests/{reference}",
                 self.registry
             ))
             .output()
             .unwrap();
-        out.status
-            .success()
-            .then(|| serde_json::from_slice(&out.stdout).unwrap())
+        out.status.success().then_some(out.stdout)
+    }
+
+    /// The bytes of blob `digest` in `repo` (which must exist).
+    pub fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
+        let out = Command::new("curl")
+            .arg("-sfL")
+            .arg(format!("http://{}/v2/{repo}/blobs/{digest}", self.registry))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "blob {digest} of {repo}");
+        out.stdout
     }
 
     /// PUTs raw bytes as a manifest (to plant malformed signature manifests).

@@ -63,14 +63,12 @@ fn verify_policy_with_key_authorities(env: &Env) {
         .signature_manifest(&format!("{project}/old-only"), &old_digest)
         .unwrap();
     let payload_layer = &sig["layers"][0];
-    let blob = fetch_blob(
-        env,
+    let blob = env.blob(
         &format!("{project}/old-only"),
         payload_layer["digest"].as_str().unwrap(),
     );
     env.put_blob(&format!("{project}/copied"), &blob);
-    let config = fetch_blob(
-        env,
+    let config = env.blob(
         &format!("{project}/old-only"),
         sig["config"]["digest"].as_str().unwrap(),
     );
@@ -208,16 +206,6 @@ fn verify_policy_with_key_authorities(env: &Env) {
     .fails_with(2, "cannot be used with");
 }
 
-fn fetch_blob(env: &Env, repo: &str, digest: &str) -> Vec<u8> {
-    let out = std::process::Command::new("curl")
-        .arg("-sfL")
-        .arg(format!("http://{}/v2/{repo}/blobs/{digest}", env.registry))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
-
 /// A small image manifest in `repo` (its config blob uploaded first).
 fn put_tiny_image(env: &Env, repo: &str, tag: &str, seed: &str) {
     let config = format!(
@@ -257,16 +245,9 @@ fn policy_test_dry_runs_a_project(env: &Env) {
         .ok();
     // More than a page (100) of tags naming one digest, and more than a page
     // of repositories in the catalog.
-    let manifest = std::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-H",
-            "Accept: application/vnd.oci.image.manifest.v1+json",
-        ])
-        .arg(format!("http://{reg}/v2/{project}/signed/manifests/v1"))
-        .output()
-        .unwrap()
-        .stdout;
+    let manifest = env
+        .manifest_bytes(&format!("{project}/signed"), "v1")
+        .unwrap();
     for i in 0..105 {
         env.put_manifest(
             &format!("{project}/signed"),
