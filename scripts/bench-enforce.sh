@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh >&2
-cargo build --release --locked -p signet-cli >&2
+bin=$(bash scripts/build-release.sh)
 export SIGNET_PEERS=$PWD/.peers
 SIGNET_RUN=$(mktemp -d -t signet-bench-enforce.XXXXXX)
 export SIGNET_RUN
@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 start_registry
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-SIGNET=$PWD/target/release/signet
+SIGNET=$bin/signet
 WRK=$SIGNET_PEERS/bin/wrk
 HEY=$SIGNET_PEERS/bin/hey
 SECONDS_EACH=${BENCH_SECONDS:-10}

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh >&2
-cargo build --release --locked -p signet-cli >&2
+bin=$(bash scripts/build-release.sh)
 export SIGNET_PEERS=$PWD/.peers
 SIGNET_RUN=$(mktemp -d -t signet-bench-keyless.XXXXXX)
 export SIGNET_RUN
@@ -16,4 +16,4 @@ trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_mock_sigstore
 # The venv's python has `cryptography` (sigstore-python's dependency) to sign
 # the ID token cosign insists on parsing.
-"$SIGNET_PEERS/venv/bin/python" scripts/bench_keyless_sign.py "$PWD/target/release/signet" "${RUNS:-15}"
+"$SIGNET_PEERS/venv/bin/python" scripts/bench_keyless_sign.py "$bin/signet" "${RUNS:-15}"

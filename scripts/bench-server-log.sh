@@ -21,10 +21,9 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-100}
-cargo build --release --locked -p signet-cli --bin signet >&2
-cargo build --release --locked -p signet-server --example log-load >&2
-SIGNET_BIN=$PWD/target/release/signet
-LOAD=$PWD/target/release/examples/log-load
+bin=$(bash scripts/build-release.sh -p signet-server --bin signet --example log-load)
+SIGNET_BIN=$bin/signet
+LOAD=$bin/examples/log-load
 SIGNET_RUN=$(mktemp -d -t signet-bench-server-log.XXXXXX)
 export SIGNET_RUN
 # shellcheck source=scripts/services.sh

@@ -8,10 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh >&2
-cargo build --release --locked -p signet-cli >&2
-# The test OIDC issuer mints the ID tokens the keyless part signs with.
-cargo build --release --locked -p signet-testing --bin signet-test-oidc >&2
-export SIGNET_TEST_OIDC_BIN=$PWD/target/release/signet-test-oidc
+# The shipped build (scripts/build-release.sh); the test OIDC issuer mints the
+# ID tokens the keyless part signs with.
+bin=$(bash scripts/build-release.sh -p signet-testing)
+export SIGNET_TEST_OIDC_BIN=$bin/signet-test-oidc
 export SIGNET_PEERS=$PWD/.peers
 SIGNET_RUN=$(mktemp -d -t signet-bench.XXXXXX)
 export SIGNET_RUN
@@ -21,7 +21,7 @@ trap 'stop_services; rm -rf "$SIGNET_RUN"' EXIT
 start_registry
 start_mock_sigstore
 start_test_oidc
-export SIGNET_BIN=$PWD/target/release/signet COSIGN_BIN=$SIGNET_PEERS/bin/cosign SKOPEO_BIN=$SIGNET_PEERS/bin/skopeo
+export SIGNET_BIN=$bin/signet COSIGN_BIN=$SIGNET_PEERS/bin/cosign SKOPEO_BIN=$SIGNET_PEERS/bin/skopeo
 COSIGN_VERSION="$(dpkg-deb -f "$(ls "$SIGNET_PEERS"/debs/cosign_*.deb | head -n1)" Version) (Debian package)"
 export COSIGN_VERSION
 SIGSTORE_GO_VERSION="$(dpkg-deb -f "$(ls "$SIGNET_PEERS"/debs/sigstore-go_*.deb | head -n1)" Version) (Debian package)"
@@ -29,6 +29,6 @@ export SIGSTORE_GO_VERSION SIGSTORE_GO_BIN=$SIGNET_PEERS/bin/sigstore-go-verific
 python3 scripts/bench.py
 # signet server: certificates and timestamps per second over loopback
 # (no local Fulcio or TSA exists to compare against).
-cargo build --release --locked -p signet-server --example load >&2
+load=$(bash scripts/build-release.sh -p signet-server --example load)/examples/load
 echo
-SIGNET_LOG=warn "$PWD/target/release/examples/load" "${BENCH_SERVER_REQUESTS:-200}"
+SIGNET_LOG=warn "$load" "${BENCH_SERVER_REQUESTS:-200}"

@@ -14,9 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-peers.sh
-cargo build --release --locked -p signet-cli -p signet-testing
-signet=$PWD/target/release/signet
-export SIGNET_TEST_OIDC_BIN=$PWD/target/release/signet-test-oidc
+bin=$(bash scripts/build-release.sh -p signet-testing)
+signet=$bin/signet
+export SIGNET_TEST_OIDC_BIN=$bin/signet-test-oidc
 export SIGNET_PEERS=$PWD/.peers
 SIGNET_RUN=$(mktemp -d -t signet-demo.XXXXXX)
 export SIGNET_RUN

@@ -29,6 +29,11 @@ else
   echo "test.sh: clippy not installed; lint skipped"
 fi
 
+# The binary as it is shipped, linked differently from the test profile's
+# (scripts/build-release.sh); the end-to-end tests in shipped_build drive it.
+SIGNET_RELEASE_BIN=$(bash scripts/build-release.sh)/signet
+export SIGNET_RELEASE_BIN
+
 # End-to-end tests fail (rather than skip) when the services are missing.
 export SIGNET_E2E_REQUIRED=1
 log=$SIGNET_RUN/cargo-test.log

@@ -581,7 +581,21 @@ impl Local {
         envs: &[(&str, &str)],
         stdin: Option<&str>,
     ) -> Run {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
+        let binary = Path::new(env!("CARGO_BIN_EXE_signet"));
+        self.binary_with(binary, dir, args, envs, stdin)
+    }
+
+    /// Another `signet` binary than the one cargo built for the tests (the
+    /// shipped build), isolated as [`Self::signet_with`] isolates it.
+    pub fn binary_with(
+        &self,
+        binary: &Path,
+        dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Run {
+        let mut c = Command::new(binary);
         c.args(args).current_dir(dir);
         self.isolate(&mut c);
         for (k, v) in envs {

@@ -20,6 +20,8 @@
 //!   as `signet` processes on free loopback ports in front of these
 //! - `SIGNET_TEST_SIGSTORE_URL`, `SIGNET_TEST_SIGSTORE_DIR`: the mock Sigstore
 //!   (Fulcio, Rekor, CT log, TSA) and its trust files, for `sigstore_peers`
+//! - `SIGNET_RELEASE_BIN`: the binary as `scripts/build-release.sh` ships it,
+//!   for `shipped_build`
 //!
 //! Without them, each test that needs them is reported as ignored, with the
 //! reason, unless `SIGNET_E2E_REQUIRED=1` (as in `scripts/test.sh`), when it
@@ -48,6 +50,7 @@ mod server_durability;
 mod server_log;
 mod server_process;
 mod server_signet;
+mod shipped_build;
 mod sign_verify;
 mod sigstore_peers;
 mod tls;
@@ -75,6 +78,7 @@ fn main() {
         server_durability::tests,
         server_log::tests,
         server_signet::tests,
+        shipped_build::tests,
         sign_verify::tests,
         sigstore_peers::tests,
         tls::tests,
