@@ -16,6 +16,8 @@ mod services;
 mod trust;
 mod unsupported;
 
+use std::pin::Pin;
+
 use anyhow::anyhow;
 use clap::{CommandFactory, FromArgMatches};
 
@@ -103,28 +105,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
     output::finish()
 }
 
-async fn dispatch(command: Command) -> Result<(), Failure> {
+/// The command's work, boxed: a future is as large as the largest state it
+/// can be in, so an unboxed `match` over every command's future would be the
+/// size of the largest (the servers', some 10 KB), built and copied on the
+/// stack by every command, `version` included.
+fn dispatch(command: Command) -> Pin<Box<dyn Future<Output = Result<(), Failure>>>> {
     tracing::debug!(command = command.name(), "starting");
     match command {
-        Command::GenerateKeyPair(a) => commands::keys::generate_key_pair(a).await,
-        Command::ImportKeyPair(a) => commands::keys::import_key_pair(a).await,
-        Command::PublicKey(a) => commands::keys::public_key(a).await,
-        Command::Sign(a) => commands::sign::sign(*a).await,
-        Command::Verify(a) => commands::verify::verify(*a).await,
-        Command::SignBlob(a) => commands::blob::sign_blob(*a).await,
-        Command::VerifyBlob(a) => commands::blob::verify_blob(*a).await,
+        Command::GenerateKeyPair(a) => Box::pin(commands::keys::generate_key_pair(a)),
+        Command::ImportKeyPair(a) => Box::pin(commands::keys::import_key_pair(a)),
+        Command::PublicKey(a) => Box::pin(commands::keys::public_key(a)),
+        Command::Sign(a) => Box::pin(commands::sign::sign(*a)),
+        Command::Verify(a) => Box::pin(commands::verify::verify(*a)),
+        Command::SignBlob(a) => Box::pin(commands::blob::sign_blob(*a)),
+        Command::VerifyBlob(a) => Box::pin(commands::blob::verify_blob(*a)),
         Command::Initialize(a) | Command::TrustedRoot(args::TrustedRootCommand::Refresh(a)) => {
-            commands::trust::initialize(a).await
+            Box::pin(commands::trust::initialize(a))
         }
-        Command::Policy(a) => commands::policy::policy(a).await,
-        Command::Completion(a) => commands::completion::completion(a),
-        Command::Server(a) => commands::server::server(a).await,
-        Command::Gate(a) => commands::enforce::gate(*a).await,
-        Command::Admission(a) => commands::enforce::admission(*a).await,
-        Command::Version => {
-            output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))?;
-            Ok(())
-        }
+        Command::Policy(a) => Box::pin(commands::policy::policy(a)),
+        Command::Completion(a) => Box::pin(std::future::ready(commands::completion::completion(a))),
+        Command::Server(a) => Box::pin(commands::server::server(a)),
+        Command::Gate(a) => Box::pin(commands::enforce::gate(*a)),
+        Command::Admission(a) => Box::pin(commands::enforce::admission(*a)),
+        Command::Version => Box::pin(std::future::ready(
+            output::print(&format!("signet {}\n", env!("CARGO_PKG_VERSION")))
+                .map_err(Failure::other),
+        )),
     }
 }
 
