@@ -27,6 +27,7 @@ export COSIGN_VERSION
 SIGSTORE_GO_VERSION="$(dpkg-deb -f "$(ls "$SIGNET_PEERS"/debs/sigstore-go_*.deb | head -n1)" Version) (Debian package)"
 export SIGSTORE_GO_VERSION SIGSTORE_GO_BIN=$SIGNET_PEERS/bin/sigstore-go-verification SIGSTORE_PYTHON_BIN=$SIGNET_PEERS/bin/sigstore
 python3 scripts/bench.py
+[ "${BENCH_ONLY:-}" = keyless ] && exit 0
 # signet server: certificates and timestamps per second over loopback
 # (no local Fulcio or TSA exists to compare against).
 load=$(bash scripts/build-release.sh -p signet-server --example load)/examples/load
