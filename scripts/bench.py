@@ -155,7 +155,9 @@ def keyless_table(rows):
     lines = ["| operation | runs | signet | cosign | sigstore-go | sigstore-python | cosign / signet | sigstore-go / signet | sigstore-python / signet |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, med, n in rows:
-        cell = lambda t: f"{med[t]*1000:.0f} ms" if t in med else "n/a"
+        # Tenths of a millisecond below 10 ms, where a whole one would hide the ratio.
+        cell = lambda t: ("n/a" if t not in med else
+                          f"{med[t]*1000:.1f} ms" if med[t] < 0.01 else f"{med[t]*1000:.0f} ms")
         ratio = lambda t: f"{med[t]/med['signet']:.1f}x" if t in med else "n/a"
         lines.append(f"| {name} | {n} | {cell('signet')} | {cell('cosign')} | {cell('sigstore-go')} | {cell('sigstore-python')} "
                      f"| {ratio('cosign')} | {ratio('sigstore-go')} | {ratio('sigstore-python')} |")
