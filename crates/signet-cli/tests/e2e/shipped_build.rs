@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness::{AIR_GAPPED, Context, Env, Run, tests, unique_repo, var};
+use crate::harness::{AIR_GAPPED, Context, Env, PASSWORD, Run, tests, unique_repo};
 use crate::sigstore_peers::Sigstore;
 
 tests![
@@ -29,7 +29,12 @@ impl Context for Shipped {
         static SHIPPED: std::sync::OnceLock<Result<Shipped, String>> = std::sync::OnceLock::new();
         SHIPPED
             .get_or_init(|| {
-                let binary = PathBuf::from(var("SIGNET_RELEASE_BIN")?);
+                let binary = std::env::var_os("SIGNET_RELEASE_BIN")
+                    .map(PathBuf::from)
+                    .ok_or(
+                        "SIGNET_RELEASE_BIN is not set: scripts/test.sh builds the shipped binary \
+                     with scripts/build-release.sh",
+                    )?;
                 if !binary.is_file() {
                     return Err(format!("{} does not exist", binary.display()));
                 }
@@ -46,7 +51,7 @@ impl Context for Shipped {
 
 impl Shipped {
     fn signet(&self, dir: &Path, args: &[&str]) -> Run {
-        let password = [("COSIGN_PASSWORD", crate::harness::PASSWORD)];
+        let password = [("COSIGN_PASSWORD", PASSWORD)];
         self.env
             .binary_with(&self.binary, dir, args, &password, None)
     }
