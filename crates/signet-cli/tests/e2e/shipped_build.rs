@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::harness::{AIR_GAPPED, Context, Env, PASSWORD, Run, tests, unique_repo};
-use crate::sigstore_peers::Sigstore;
+use crate::sigstore_peers::{Sigstore, cosign_sign_blob};
 
 tests![
     is_linked_as_the_docs_say,
@@ -137,28 +137,7 @@ fn verifies_a_keyless_bundle_offline(shipped: &Shipped) {
     std::fs::write(d.join("other"), b"another artefact\n").unwrap();
     let email = "shipped@example.test";
     let token = s.email_token(email);
-    let tsa = format!("{}/api/v1/timestamp", s.url);
-    s.cosign(
-        d,
-        &[
-            "sign-blob",
-            "--yes",
-            "--fulcio-url",
-            &s.url,
-            "--rekor-url",
-            &s.url,
-            "--timestamp-server-url",
-            &tsa,
-            "--identity-token",
-            &token,
-            "--new-bundle-format",
-            "--bundle",
-            "blob.sigstore.json",
-            "blob",
-        ],
-        &[],
-    )
-    .ok();
+    cosign_sign_blob(s, d, &token, "blob.sigstore.json");
     let root = s.file("trusted_root.json").display().to_string();
     let issuer = s.issuer.issuer_url().to_owned();
     let verify = |artifact: &str| {

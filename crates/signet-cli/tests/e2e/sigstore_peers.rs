@@ -157,7 +157,9 @@ fn run(mut c: Command) -> Run {
 
 const EMAIL: &str = "keyless@example.test";
 
-fn cosign_sign_blob(s: &Sigstore, d: &Path, token: &str, bundle: &str) {
+/// cosign 2.5 signs `d/blob` keylessly against the mock, with a timestamp,
+/// into a bundle v0.3 at `d/BUNDLE`.
+pub fn cosign_sign_blob(s: &Sigstore, d: &Path, token: &str, bundle: &str) {
     s.cosign(
         d,
         &[
