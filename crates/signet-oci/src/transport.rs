@@ -138,24 +138,15 @@ impl Transport {
             result = &mut https => Some(result),
             () = tokio::time::sleep(FALLBACK_DELAY) => None,
         };
-        let failed = |https: PingFailure, http: PingFailure| RegistryError::Transport {
+        let failed = |https: String, http: String| RegistryError::Transport {
             registry: registry.to_owned(),
             message: format!(
-                "over HTTPS: {}; over plain HTTP: {}{}",
-                https.message,
-                http.message,
-                tls_hint(&https.message)
+                "over HTTPS: {https}; over plain HTTP: {http}{}",
+                tls_hint(&https)
             ),
         };
         match first {
             Some(Ok(())) => Ok(Scheme::Https),
-            // The server answered the TLS handshake in plain HTTP: asking it
-            // again over plain HTTP would only repeat what it just said, and
-            // costs a round trip and a request on every start.
-            Some(Err(PingFailure {
-                answered_in_plain_http: true,
-                ..
-            })) => Ok(Scheme::Http),
             Some(Err(https_error)) => match self.ping(Scheme::Http, registry).await {
                 Ok(()) => Ok(Scheme::Http),
                 Err(http_error) => Err(failed(https_error, http_error)),
@@ -184,21 +175,23 @@ impl Transport {
     }
 
     /// `GET <scheme>://<registry>/v2/`: whether it answers as a registry.
-    async fn ping(&self, scheme: Scheme, registry: &str) -> Result<(), PingFailure> {
+    async fn ping(&self, scheme: Scheme, registry: &str) -> Result<(), String> {
         let url = self
             .url_with(scheme, registry, "")
-            .map_err(|e| PingFailure::other(e.to_string()))?;
-        let response = self.http.get(url).send().await.map_err(|e| PingFailure {
-            message: error_chain(&e),
-            answered_in_plain_http: answered_in_plain_http(&e),
-        })?;
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| error_chain(&e))?;
         let status = response.status();
         let body = read_limited(response, MAX_PROBE_BODY, "ping", registry)
             .await
             .unwrap_or_default();
         match status {
             StatusCode::OK | StatusCode::UNAUTHORIZED => Ok(()),
-            _ => Err(PingFailure::other(error_detail(status.as_u16(), &body))),
+            _ => Err(error_detail(status.as_u16(), &body)),
         }
     }
 
@@ -334,49 +327,6 @@ fn is_transient(e: &reqwest::Error) -> bool {
     false
 }
 
-/// Why a `/v2/` probe failed.
-struct PingFailure {
-    message: String,
-    /// The reply to the TLS handshake was not TLS at all: the server speaks
-    /// plain HTTP on that port.
-    answered_in_plain_http: bool,
-}
-
-impl PingFailure {
-    fn other(message: String) -> Self {
-        Self {
-            message,
-            answered_in_plain_http: false,
-        }
-    }
-}
-
-/// Whether `e` says that the server answered a TLS handshake with something
-/// that is not a TLS record, as an HTTP server does (`HTTP/1.1 400 ...`).
-/// rustls' error sits inside an `io::Error` somewhere down the chain.
-fn answered_in_plain_http(e: &reqwest::Error) -> bool {
-    let mut source = e.source();
-    while let Some(s) = source {
-        // An `io::Error`'s `source()` skips the error it wraps; unwrap
-        // those (hyper wraps rustls' error in two) with `get_ref`.
-        let mut inner: &(dyn std::error::Error + 'static) = s;
-        while let Some(wrapped) = inner
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            inner = wrapped;
-        }
-        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            return matches!(
-                tls,
-                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
-            );
-        }
-        source = s.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,34 +344,47 @@ mod tests {
         assert_eq!(tls_hint("connection refused"), "");
     }
 
-    /// A plain-HTTP registry on loopback is found with one request: its
-    /// answer to the TLS handshake already says it speaks plain HTTP.
-    #[tokio::test]
-    async fn a_plain_http_answer_to_tls_settles_the_scheme() {
+    /// Serves plain HTTP on loopback: a TLS ClientHello gets a 400, as from
+    /// any HTTP server, and `GET /v2/` gets `v2_status`.
+    async fn plain_http_server(v2_status: &'static str) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let registry = listener.local_addr().unwrap().to_string();
-        let server = tokio::spawn(async move {
-            let mut connections = 0;
-            while let Ok(Ok((mut stream, _))) =
-                tokio::time::timeout(Duration::from_millis(500), listener.accept()).await
-            {
-                connections += 1;
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
                 let mut buf = [0u8; 1024];
                 let n = stream.read(&mut buf).await.unwrap_or(0);
                 // A TLS ClientHello starts with a handshake record (22).
-                let reply: &[u8] = if n > 0 && buf[0] == 22 {
-                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                let reply = if n > 0 && buf[0] == 22 {
+                    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_owned()
                 } else {
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+                    format!(
+                        "HTTP/1.1 {v2_status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+                    )
                 };
-                let _ = stream.write_all(reply).await;
+                let _ = stream.write_all(reply.as_bytes()).await;
             }
-            connections
         });
+        address
+    }
+
+    /// A server that answers the TLS handshake in plain HTTP is a registry
+    /// only if its `GET /v2/` says so: a web server on the wrong port is
+    /// refused with both probes' reasons, not taken for a registry whose
+    /// images are all missing.
+    #[tokio::test]
+    async fn plain_http_must_answer_v2_as_a_registry() {
         let transport = Transport::new(ClientOptions::default()).unwrap();
+        let registry = plain_http_server("200 OK").await;
         assert_eq!(transport.scheme(&registry).await.unwrap(), Scheme::Http);
-        drop(transport);
-        assert_eq!(server.await.unwrap(), 1, "one connection: the TLS attempt");
+        let web_server = plain_http_server("404 Not Found").await;
+        let message = transport.scheme(&web_server).await.unwrap_err().to_string();
+        assert!(
+            message.contains("over HTTPS")
+                && message.contains("over plain HTTP")
+                && message.contains("404"),
+            "{message}"
+        );
     }
 }
