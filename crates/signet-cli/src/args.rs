@@ -416,7 +416,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// Look for Sigstore bundle referrers first, then `.sig` manifests
-    /// (default: `.sig` first; both layouts are read either way).
+    /// (default: `.sig` first; the second layout is read when the first has
+    /// no signature that satisfies the policy).
     #[arg(long, hide = true, value_parser = go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_name = "BOOL")]
     pub new_bundle_format: bool,
     /// The same as --new-bundle-format for `verify`.

@@ -88,7 +88,8 @@ pub async fn verify(args: VerifyArgs) -> Result<(), Failure> {
         }
     };
     // cosign 3 (`--new-bundle-format`) looks for bundles, cosign 2 for
-    // `.sig` manifests; signet reads both, starting where the flags say.
+    // `.sig` manifests; signet starts where the flags say and reads the
+    // other layout when the first has no signature that satisfies the policy.
     let order = if args.new_bundle_format || args.experimental_oci11 {
         LayoutOrder::BundlesFirst
     } else {
